@@ -1,0 +1,85 @@
+// Package ingesttest gives tests a real PostgreSQL database of their own.
+package ingesttest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvDSN names the variable that points tests at a PostgreSQL server. Its
+// database is only used to create and drop per-test databases.
+const EnvDSN = "MATLENS_TEST_PG"
+
+// DefaultDSN is the server these machines run (trust auth).
+const DefaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// AdminDSN returns the DSN of the test server.
+func AdminDSN() string {
+	if v := os.Getenv(EnvDSN); v != "" {
+		return v
+	}
+	return DefaultDSN
+}
+
+// NewPostgres creates an empty database for the calling test and returns
+// its DSN; the database is dropped when the test ends. When no server is
+// reachable the test is skipped, except under CI=true, where it fails:
+// integration tests never silently skip in CI.
+func NewPostgres(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := AdminDSN()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL not reachable at %s under CI=true: %v", EnvDSN, err)
+		}
+		t.Skipf("PostgreSQL not reachable (set %s): %v", EnvDSN, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("matlens_t_%d_%d", time.Now().UnixNano()%1e9, rand.IntN(1e6))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	cfg, err := pgx.ParseConfig(admin)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvDSN, err)
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+}
+
+// MustExec runs statements against dsn and fails the test on error.
+func MustExec(t testing.TB, dsn string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("exec %q: %v", s, err)
+		}
+	}
+}

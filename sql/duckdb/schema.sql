@@ -1,0 +1,166 @@
+-- matlens DuckDB schema: fact tables written by ingest, bookkeeping, derived
+-- tables written by later stages. Idempotent: run at every open.
+-- Timestamps are UTC. asset_key is the asset path joined by '/'.
+
+CREATE TABLE IF NOT EXISTS materializations (
+    event_id          BIGINT PRIMARY KEY,
+    run_id            VARCHAR,
+    job_name          VARCHAR,
+    step_key          VARCHAR,
+    asset_key         VARCHAR NOT NULL,
+    asset_path        VARCHAR[] NOT NULL,
+    partition         VARCHAR,
+    ts                TIMESTAMP NOT NULL,
+    size_bytes        BIGINT,
+    row_count         BIGINT,
+    execution_time_s  DOUBLE,
+    memory_delta_mb   DOUBLE,
+    uri               VARCHAR,
+    code_version      VARCHAR,
+    data_version      VARCHAR,
+    event_type        VARCHAR NOT NULL,
+    metadata          JSON
+);
+
+CREATE TABLE IF NOT EXISTS observations (
+    event_id          BIGINT PRIMARY KEY,
+    run_id            VARCHAR,
+    job_name          VARCHAR,
+    step_key          VARCHAR,
+    asset_key         VARCHAR NOT NULL,
+    asset_path        VARCHAR[] NOT NULL,
+    partition         VARCHAR,
+    ts                TIMESTAMP NOT NULL,
+    size_bytes        BIGINT,
+    row_count         BIGINT,
+    execution_time_s  DOUBLE,
+    memory_delta_mb   DOUBLE,
+    uri               VARCHAR,
+    code_version      VARCHAR,
+    data_version      VARCHAR,
+    event_type        VARCHAR NOT NULL,
+    metadata          JSON
+);
+
+CREATE TABLE IF NOT EXISTS materialization_planned (
+    event_id    BIGINT PRIMARY KEY,
+    run_id      VARCHAR,
+    job_name    VARCHAR,
+    step_key    VARCHAR,
+    asset_key   VARCHAR NOT NULL,
+    asset_path  VARCHAR[] NOT NULL,
+    partition   VARCHAR,
+    ts          TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS handled_outputs (
+    event_id     BIGINT PRIMARY KEY,
+    run_id       VARCHAR,
+    job_name     VARCHAR,
+    step_key     VARCHAR,
+    ts           TIMESTAMP NOT NULL,
+    output_name  VARCHAR,
+    manager_key  VARCHAR,
+    event_type   VARCHAR NOT NULL,
+    metadata     JSON,
+    -- The asset this output stored, resolved from the materializations of
+    -- the same run and step; NULL when the output is not an asset.
+    asset_key    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS asset_reads (
+    event_id              BIGINT PRIMARY KEY,
+    run_id                VARCHAR,
+    job_name              VARCHAR,
+    step_key              VARCHAR,
+    ts                    TIMESTAMP NOT NULL,
+    input_name            VARCHAR,
+    upstream_step_key     VARCHAR,
+    upstream_output_name  VARCHAR,
+    manager_key           VARCHAR,
+    event_type            VARCHAR NOT NULL,
+    asset_key             VARCHAR,
+    -- same_run | cross_run | unresolved
+    resolution            VARCHAR NOT NULL DEFAULT 'unresolved'
+);
+
+CREATE TABLE IF NOT EXISTS step_events (
+    event_id       BIGINT PRIMARY KEY,
+    run_id         VARCHAR,
+    job_name       VARCHAR,
+    step_key       VARCHAR,
+    ts             TIMESTAMP NOT NULL,
+    event_type     VARCHAR NOT NULL,
+    duration_ms    DOUBLE,
+    error_class    VARCHAR,
+    error_message  VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS run_events (
+    event_id    BIGINT PRIMARY KEY,
+    run_id      VARCHAR,
+    job_name    VARCHAR,
+    ts          TIMESTAMP NOT NULL,
+    event_type  VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS step_executions (
+    run_id       VARCHAR NOT NULL,
+    job_name     VARCHAR,
+    step_key     VARCHAR NOT NULL,
+    attempt      INTEGER NOT NULL,
+    started_at   TIMESTAMP,
+    finished_at  TIMESTAMP,
+    duration_ms  DOUBLE,
+    -- success | failure | retried | skipped | unfinished
+    status       VARCHAR NOT NULL,
+    asset_keys   VARCHAR[] NOT NULL,
+    shared_step  BOOLEAN NOT NULL,
+    PRIMARY KEY (run_id, step_key, attempt)
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id       VARCHAR PRIMARY KEY,
+    job_name     VARCHAR,
+    -- success | failure | canceled | started | starting
+    status       VARCHAR NOT NULL,
+    started_at   TIMESTAMP,
+    finished_at  TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS ingest_state (
+    source      VARCHAR PRIMARY KEY,
+    watermark   BIGINT NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS ingest_runs_seq;
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    ingest_run_id     BIGINT PRIMARY KEY DEFAULT nextval('ingest_runs_seq'),
+    source            VARCHAR NOT NULL,
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP,
+    rows_read         BIGINT NOT NULL DEFAULT 0,
+    rows_loaded       BIGINT NOT NULL DEFAULT 0,
+    rows_rejected     BIGINT NOT NULL DEFAULT 0,
+    rows_skipped      BIGINT NOT NULL DEFAULT 0,
+    batches           BIGINT NOT NULL DEFAULT 0,
+    watermark_before  BIGINT,
+    watermark_after   BIGINT,
+    -- running | success | interrupted | failed
+    status            VARCHAR NOT NULL,
+    error             VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS rejected_events (
+    -- source and event id (or file line when the id itself is unreadable).
+    reject_key   VARCHAR PRIMARY KEY,
+    source       VARCHAR NOT NULL,
+    event_id     BIGINT,
+    line         BIGINT,
+    event_type   VARCHAR,
+    reason       VARCHAR NOT NULL,
+    excerpt      VARCHAR NOT NULL,
+    rejected_at  TIMESTAMP NOT NULL
+);
