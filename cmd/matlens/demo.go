@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/matlens/matlens/fixtures"
+	"github.com/matlens/matlens/ingest"
+)
+
+// demoSource names the built-in dataset in ingest_state; the demo only ever
+// replaces a DuckDB file that holds nothing else.
+const demoSource = "demo:builtin"
+
+// demoOptions is the built-in dataset: big enough to show real patterns
+// (growth, retries, failures, cold partitions), small enough for seconds.
+func demoOptions() fixtures.Options {
+	o := fixtures.DefaultOptions()
+	o.Seed = 1
+	return o
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("demo", stderr)
+	db := fs.String("db", "matlens-demo.duckdb", "the DuckDB file to build (replaced if it holds an earlier demo)")
+	newLogger := logFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	if err := removeEarlierDemo(ctx, *db); err != nil {
+		return err
+	}
+	start := time.Now()
+	opts := demoOptions()
+	fmt.Fprintf(stdout, "matlens demo: generating a Dagster deployment (%d assets, %d days, %d runs/day, seed %d) and loading it into %s\n",
+		opts.Assets, opts.Days, opts.RunsPerDay, opts.Seed, *db)
+
+	// The generator writes a pg_dump into a pipe and the file source reads
+	// it: the same path a real dump takes, with nothing on disk.
+	pr, pw := io.Pipe()
+	var expected *fixtures.Expected
+	genDone := make(chan error, 1)
+	go func() {
+		var err error
+		expected, err = fixtures.WriteDump(ctx, pw, opts)
+		pw.CloseWithError(err)
+		genDone <- err
+	}()
+	store, err := ingest.OpenStore(ctx, *db, 0)
+	if err != nil {
+		pr.CloseWithError(err)
+		<-genDone
+		return err
+	}
+	defer store.Close()
+	st, err := ingest.Run(ctx, ingest.NewCopyReader(pr, demoSource), store, ingest.DefaultOptions(), logger)
+	pr.CloseWithError(errors.New("demo: ingest stopped"))
+	if genErr := <-genDone; genErr != nil && err == nil {
+		err = fmt.Errorf("generate demo data: %w", genErr)
+	}
+	printIngestSummary(stdout, st)
+	if err != nil {
+		return fmt.Errorf("demo ingest: %w", err)
+	}
+	if err := printTableCounts(ctx, stdout, store.Conn()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "generated %d event rows (%d runs, %d assets); demo finished in %s\n",
+		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, `
+Next:
+  duckdb %[1]s "SELECT asset_key, count(*) AS materializations, max(size_bytes) AS latest_bytes FROM materializations GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+  matlens ingest --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
+`, *db)
+	return nil
+}
+
+// removeEarlierDemo deletes path only if it is a DuckDB file that holds the
+// demo and nothing else; anything else is refused rather than destroyed.
+func removeEarlierDemo(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	store, err := ingest.OpenStore(ctx, path, 0)
+	if err != nil {
+		return fmt.Errorf("demo: %s exists and is not a matlens demo file (%w); choose another --db", path, err)
+	}
+	var others int
+	err = store.Conn().QueryRowContext(ctx, "SELECT count(*) FROM ingest_state WHERE source <> $1", demoSource).Scan(&others)
+	err = errors.Join(err, store.Close())
+	if err != nil {
+		return fmt.Errorf("demo: inspect %s: %w", path, err)
+	}
+	if others > 0 {
+		return usagef("demo: %s holds data from a real source; choose another --db", path)
+	}
+	for _, p := range []string{path, path + ".wal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("demo: remove earlier demo: %w", err)
+		}
+	}
+	return nil
+}
+
+// printTableCounts shows what the load produced, table by table.
+func printTableCounts(ctx context.Context, w io.Writer, conn *sql.Conn) error {
+	for _, q := range []struct{ label, sql string }{
+		{"materializations", "SELECT count(*) FROM materializations"},
+		{"assets", "SELECT count(DISTINCT asset_key) FROM materializations"},
+		{"materializations without a size", "SELECT count(*) FROM materializations WHERE size_bytes IS NULL"},
+		{"observations", "SELECT count(*) FROM observations"},
+		{"asset reads", "SELECT count(*) FROM asset_reads"},
+		{"asset reads unresolved", "SELECT count(*) FROM asset_reads WHERE resolution = 'unresolved'"},
+		{"step executions", "SELECT count(*) FROM step_executions"},
+		{"step executions failed", "SELECT count(*) FROM step_executions WHERE status = 'failure'"},
+		{"step executions retried", "SELECT count(*) FROM step_executions WHERE status = 'retried'"},
+		{"shared (multi-asset) step executions", "SELECT count(*) FROM step_executions WHERE shared_step"},
+		{"runs", "SELECT count(*) FROM runs"},
+		{"rejected events", "SELECT count(*) FROM rejected_events"},
+	} {
+		var n int64
+		if err := conn.QueryRowContext(ctx, q.sql).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", q.label, err)
+		}
+		fmt.Fprintf(w, "  %-38s %10d\n", q.label, n)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/matlens/matlens/ingest"
+)
+
+// Exit codes: a scheduler branches on these, so they are part of the
+// documented interface (README "Exit codes").
+const (
+	exitOK          = 0
+	exitFailure     = 1 // anything else: a bug, an I/O error, a failed query
+	exitUsage       = 2 // bad flag, bad config value, missing argument
+	exitSourceDown  = 3 // Dagster's PostgreSQL (or the source file) unreachable
+	exitLocked      = 4 // the DuckDB file is held by another process
+	exitInterrupted = 130
+)
+
+const usage = `matlens: Dagster event log -> DuckDB -> per-asset statistics and storage-tier savings
+
+Usage:
+  matlens demo      [--db FILE]                             whole pipeline on built-in data, no server
+  matlens run       (--pg DSN | --source FILE) --db FILE     nightly job (today: ingest)
+  matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
+  matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
+                    [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
+
+Run "matlens <command> -h" for a command's flags.
+`
+
+// usageError is a mistake in how matlens was called; it exits with exitUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// env is the injected environment lookup (os.Getenv in main, a map in tests).
+type env func(string) string
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "ingest", "run":
+		err = cmdIngest(ctx, cmd, rest, stdout, stderr, getenv)
+	case "demo":
+		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
+	case "fixtures":
+		err = cmdFixtures(ctx, rest, stdout, stderr, getenv)
+	default:
+		err = usagef("unknown command %q (see matlens --help)", cmd)
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode prints err once and maps it to the documented exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "matlens:", err)
+	var ue usageError
+	var se *ingest.SourceError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, ingest.ErrLocked):
+		return exitLocked
+	case errors.As(err, &se):
+		return exitSourceDown
+	}
+	return exitFailure
+}
+
+// newFlagSet returns a flag set whose errors come back as usage errors
+// naming the flag, instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("matlens "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// logFlags adds --log-format and --log-level and returns a constructor.
+func logFlags(fs *flag.FlagSet) func(io.Writer) (*slog.Logger, error) {
+	format := fs.String("log-format", "text", "log format: text or json")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	return func(w io.Writer) (*slog.Logger, error) {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*level)); err != nil {
+			return nil, usagef("--log-level: %q is not one of debug, info, warn, error", *level)
+		}
+		opts := &slog.HandlerOptions{Level: lv}
+		switch strings.ToLower(*format) {
+		case "text":
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		case "json":
+			return slog.New(slog.NewJSONHandler(w, opts)), nil
+		}
+		return nil, usagef("--log-format: %q is not text or json", *format)
+	}
+}

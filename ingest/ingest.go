@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure the ingest stage.
+type Options struct {
+	// BatchRows and BatchBytes are the ceilings at which a batch is flushed
+	// to DuckDB; both must be set so memory stays bounded.
+	BatchRows  int
+	BatchBytes int
+	// ReReadWindow is how many ids below the watermark each run reads again,
+	// so a row whose lower id committed after a higher one is not lost.
+	ReReadWindow int64
+	// LockWait bounds how long a run waits for a DuckDB file held by
+	// another process.
+	LockWait time.Duration
+	// Keys maps metadata labels to sizes, rows, times, memory and location.
+	Keys MetadataKeys
+	// Allocator for Arrow buffers; nil means the Go allocator.
+	Allocator memory.Allocator
+	// Progress, when set, is called after every committed batch.
+	Progress func(Stats)
+}
+
+// DefaultOptions returns the settings matlens runs with unless configured.
+func DefaultOptions() Options {
+	return Options{
+		BatchRows:    50_000,
+		BatchBytes:   32 << 20,
+		ReReadWindow: 10_000,
+		LockWait:     30 * time.Second,
+		Keys:         DefaultMetadataKeys(),
+	}
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.BatchRows <= 0:
+		return errors.New("ingest.batch_rows must be > 0")
+	case o.BatchBytes <= 0:
+		return errors.New("ingest.batch_bytes must be > 0")
+	case o.ReReadWindow < 0:
+		return errors.New("ingest.reread_window must be >= 0")
+	}
+	return nil
+}
+
+// Stats describe one ingest run.
+type Stats struct {
+	Source          string
+	RowsRead        int64 // rows the source handed over
+	RowsLoaded      int64 // events inserted into the fact tables
+	RowsRejected    int64 // rows quarantined to rejected_events
+	RowsSkipped     int64 // rows of the re-read window already loaded
+	Batches         int64
+	WatermarkBefore int64
+	WatermarkAfter  int64
+	FlushedByBytes  int64 // batches flushed by the byte ceiling, not the row ceiling
+	Elapsed         time.Duration
+}
+
+// Run ingests every new row of src into the store: rows above the watermark
+// plus the trailing re-read window, decoded, batched as Arrow records and
+// committed batch by batch together with the watermark. Cancelling ctx stops
+// between rows; what was committed stays, and the next run continues.
+func Run(ctx context.Context, src Source, store *Store, opts Options, logger *slog.Logger) (st Stats, err error) {
+	if err := opts.validate(); err != nil {
+		return st, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("stage", "ingest")
+	mem := opts.Allocator
+	if mem == nil {
+		mem = memory.NewGoAllocator()
+	}
+	start := time.Now()
+	st.Source = src.Name()
+
+	watermark, err := store.Watermark(ctx, st.Source)
+	if err != nil {
+		return st, err
+	}
+	st.WatermarkBefore, st.WatermarkAfter = watermark, watermark
+	from := max(watermark-opts.ReReadWindow, 0)
+	seen, err := store.loadedIDs(ctx, st.Source, from+1)
+	if err != nil {
+		return st, err
+	}
+	runID, err := store.beginRun(ctx, st.Source, watermark, start.UTC())
+	if err != nil {
+		return st, err
+	}
+	defer func() {
+		st.Elapsed = time.Since(start)
+		status := "success"
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			status = "interrupted"
+		case err != nil:
+			status = "failed"
+		}
+		err = errors.Join(err, store.finishRun(runID, &st, status, err))
+	}()
+	logger.Info("ingest started", "source", st.Source, "watermark", watermark, "reread_from", from)
+
+	// Two batches: the reader fills one while the loader commits the other,
+	// so reading/decoding and DuckDB overlap and memory stays at two batches.
+	free := make(chan *Batch, 2)
+	full := make(chan *Batch, 1)
+	for range 2 {
+		b := NewBatch(mem)
+		defer b.Release()
+		free <- b
+	}
+
+	// The reader goroutine owns these counters; each batch carries a copy
+	// so the loader can record progress without sharing them.
+	var read, skipped, byBytes int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(full)
+		dec := NewDecoder(opts.Keys)
+		var ev Event
+		b := <-free
+		flush := func() error {
+			if b.Rows == 0 {
+				return nil
+			}
+			b.readSoFar, b.skippedSoFar = read, skipped
+			select {
+			case full <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			select {
+			case b = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			return nil
+		}
+		err := src.Read(gctx, Query{AfterID: from, Types: LoadedTypes()}, func(r *Row) error {
+			read++
+			if r.ID <= watermark {
+				if _, ok := seen[r.ID]; ok {
+					skipped++
+					return nil
+				}
+			}
+			if err := dec.Decode(r, &ev); err != nil {
+				var de *DecodeError
+				if !errors.As(err, &de) {
+					return err
+				}
+				b.AddReject(Reject{EventID: r.ID, Line: r.Line, Type: r.Type.String, Reason: de.Reason, Excerpt: Excerpt(r.Event)})
+			} else {
+				b.Add(&ev)
+			}
+			switch {
+			case b.Rows >= opts.BatchRows:
+				return flush()
+			case b.Bytes >= opts.BatchBytes:
+				byBytes++
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
+	})
+	g.Go(func() error {
+		lastLog := time.Now()
+		for b := range full {
+			st.RowsRead, st.RowsSkipped = b.readSoFar, b.skippedSoFar
+			if _, err := store.commitBatch(gctx, st.Source, runID, b, &st); err != nil {
+				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
+			}
+			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID)
+			b.Reset()
+			if opts.Progress != nil {
+				opts.Progress(st)
+			}
+			if time.Since(lastLog) >= 5*time.Second {
+				lastLog = time.Now()
+				logger.Info("ingest progress", "rows_read", st.RowsRead, "rows_loaded", st.RowsLoaded,
+					"rows_per_s", int64(float64(st.RowsRead)/time.Since(start).Seconds()))
+			}
+			select {
+			case free <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	err = g.Wait()
+	// Both goroutines are done: the counters are safe to read.
+	st.RowsRead, st.RowsSkipped, st.FlushedByBytes = read, skipped, byBytes
+	if err != nil {
+		return st, err
+	}
+	logger.Info("ingest finished", "rows_read", st.RowsRead, "rows_loaded", st.RowsLoaded,
+		"rows_rejected", st.RowsRejected, "rows_skipped", st.RowsSkipped, "batches", st.Batches,
+		"watermark", st.WatermarkAfter, "elapsed", time.Since(start).Round(time.Millisecond))
+	return st, nil
+}

@@ -1,0 +1,312 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/marcboeker/go-duckdb"
+
+	isql "github.com/matlens/matlens/sql"
+)
+
+var (
+	schemaSQL        = isql.MustRead(isql.DuckDB, "duckdb/schema.sql")
+	touchedRunsSQL   = isql.MustRead(isql.DuckDB, "duckdb/touched_runs.sql")
+	deriveOutputsSQL = isql.MustRead(isql.DuckDB, "duckdb/derive_outputs.sql")
+	deriveReadsSQL   = isql.MustRead(isql.DuckDB, "duckdb/derive_reads.sql")
+	deriveStepsSQL   = isql.MustRead(isql.DuckDB, "duckdb/derive_steps.sql")
+	deriveRunsSQL    = isql.MustRead(isql.DuckDB, "duckdb/derive_runs.sql")
+	loadedIDsSQL     = isql.MustRead(isql.DuckDB, "duckdb/loaded_ids.sql")
+)
+
+// ErrLocked means another process holds the DuckDB file (DuckDB allows one
+// writing process). The wrapped message names the holder's PID.
+var ErrLocked = errors.New("duckdb file is locked by another process")
+
+// Store is the single writer connection to the matlens DuckDB file.
+type Store struct {
+	db   *sql.DB
+	conn *sql.Conn
+	path string
+}
+
+// OpenStore opens (creating if needed) the DuckDB file and applies the
+// schema. When another process holds the file it retries until lockWait
+// has passed, then returns an error wrapping ErrLocked.
+func OpenStore(ctx context.Context, path string, lockWait time.Duration) (*Store, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		s, err := openStore(ctx, path)
+		if err == nil {
+			return s, nil
+		}
+		if !isLockError(err) {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("open %s: %w (waited %s): %s; close the other program (an analyst's DuckDB session?) or retry later",
+				path, ErrLocked, lockWait, lockHolder(err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func isLockError(err error) bool {
+	return strings.Contains(err.Error(), "Could not set lock") || strings.Contains(err.Error(), "Conflicting lock")
+}
+
+// lockHolder extracts DuckDB's "Conflicting lock is held in ... (PID n)" part.
+func lockHolder(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "Conflicting lock"); i >= 0 {
+		return strings.TrimSpace(msg[i:])
+	}
+	return msg
+}
+
+func openStore(ctx context.Context, path string) (*Store, error) {
+	connector, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), db.Close())
+	}
+	s := &Store{db: db, conn: conn, path: path}
+	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
+		return nil, errors.Join(fmt.Errorf("apply schema to %s: %w", path, err), s.Close())
+	}
+	return s, nil
+}
+
+// Close releases the connection and the file lock.
+func (s *Store) Close() error {
+	return errors.Join(s.conn.Close(), s.db.Close())
+}
+
+// Conn is the store's single connection, for the stages that follow ingest.
+func (s *Store) Conn() *sql.Conn { return s.conn }
+
+// Watermark returns the highest event id loaded from source (0 if none).
+func (s *Store) Watermark(ctx context.Context, source string) (int64, error) {
+	var w int64
+	err := s.conn.QueryRowContext(ctx, "SELECT watermark FROM ingest_state WHERE source = $1", source).Scan(&w)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read watermark: %w", err)
+	}
+	return w, nil
+}
+
+// loadedIDs returns the ids already loaded or quarantined at or above from.
+func (s *Store) loadedIDs(ctx context.Context, source string, from int64) (map[int64]struct{}, error) {
+	rows, err := s.conn.QueryContext(ctx, loadedIDsSQL, from, source)
+	if err != nil {
+		return nil, fmt.Errorf("read loaded ids: %w", err)
+	}
+	defer rows.Close()
+	ids := make(map[int64]struct{})
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read loaded ids: %w", err)
+		}
+		ids[id] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read loaded ids: %w", err)
+	}
+	return ids, nil
+}
+
+// beginRun marks earlier runs of this source that never finished as
+// interrupted and records a new running one.
+func (s *Store) beginRun(ctx context.Context, source string, watermark int64, now time.Time) (int64, error) {
+	if _, err := s.conn.ExecContext(ctx,
+		"UPDATE ingest_runs SET status = 'interrupted' WHERE source = $1 AND status = 'running'", source); err != nil {
+		return 0, fmt.Errorf("record ingest run: %w", err)
+	}
+	var id int64
+	err := s.conn.QueryRowContext(ctx,
+		`INSERT INTO ingest_runs (source, started_at, watermark_before, watermark_after, status)
+		 VALUES ($1, $2, $3, $3, 'running') RETURNING ingest_run_id`, source, now, watermark).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record ingest run: %w", err)
+	}
+	return id, nil
+}
+
+// finishRun records how the run ended. It uses its own context so an
+// interrupted run is still recorded as such.
+func (s *Store) finishRun(runID int64, st *Stats, status string, runErr error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var msg sql.NullString
+	if runErr != nil {
+		msg = sql.NullString{String: runErr.Error(), Valid: true}
+	}
+	_, err := s.conn.ExecContext(ctx,
+		`UPDATE ingest_runs SET finished_at = $2, rows_read = $3, rows_loaded = $4, rows_rejected = $5,
+		 rows_skipped = $6, batches = $7, watermark_after = $8, status = $9, error = $10
+		 WHERE ingest_run_id = $1`,
+		runID, time.Now().UTC(), st.RowsRead, st.RowsLoaded, st.RowsRejected, st.RowsSkipped, st.Batches,
+		st.WatermarkAfter, status, msg)
+	if err != nil {
+		return fmt.Errorf("record ingest run: %w", err)
+	}
+	return nil
+}
+
+// commitBatch loads one batch and advances the watermark in one DuckDB
+// transaction: either all of it is visible afterwards or none of it.
+// It returns the number of rows actually inserted (re-read rows that were
+// already there are not counted).
+func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *Batch, st *Stats) (loaded int64, err error) {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+	}()
+
+	for _, t := range factTables {
+		rec := b.takeRecord(t)
+		if rec == nil {
+			continue
+		}
+		n, err := s.insertRecord(ctx, tx, t, rec)
+		rec.Release()
+		if err != nil {
+			return 0, err
+		}
+		loaded += n
+	}
+	now := time.Now().UTC()
+	for _, r := range b.Rejects {
+		key, id, line := rejectKey(source, r)
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO rejected_events (reject_key, source, event_id, line, event_type, reason, excerpt, rejected_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			key, source, id, line, sql.NullString{String: r.Type, Valid: r.Type != ""}, r.Reason, r.Excerpt, now)
+		if err != nil {
+			return 0, fmt.Errorf("quarantine event %d: %w", r.EventID, err)
+		}
+	}
+	if b.MinID > 0 {
+		if _, err := tx.ExecContext(ctx, touchedRunsSQL, b.MinID, b.MaxID); err != nil {
+			return 0, fmt.Errorf("find touched runs: %w", err)
+		}
+		for _, d := range []struct{ name, sql string }{
+			{"handled outputs", deriveOutputsSQL}, {"reads", deriveReadsSQL},
+		} {
+			if _, err := tx.ExecContext(ctx, d.sql, b.MinID); err != nil {
+				return 0, fmt.Errorf("resolve %s: %w", d.name, err)
+			}
+		}
+		for _, d := range []struct{ name, sql string }{
+			{"step executions", deriveStepsSQL}, {"runs", deriveRunsSQL},
+		} {
+			if _, err := tx.ExecContext(ctx, d.sql); err != nil {
+				return 0, fmt.Errorf("derive %s: %w", d.name, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO ingest_state (source, watermark, updated_at) VALUES ($1, $2, $3)
+			 ON CONFLICT (source) DO UPDATE SET watermark = greatest(ingest_state.watermark, excluded.watermark),
+			 updated_at = excluded.updated_at`, source, b.MaxID, now); err != nil {
+			return 0, fmt.Errorf("advance watermark: %w", err)
+		}
+	}
+	st.RowsLoaded += loaded
+	st.RowsRejected += int64(len(b.Rejects))
+	st.Batches++
+	if b.MaxID > st.WatermarkAfter {
+		st.WatermarkAfter = b.MaxID
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE ingest_runs SET rows_read = $2, rows_loaded = $3, rows_rejected = $4, rows_skipped = $5,
+		 batches = $6, watermark_after = $7 WHERE ingest_run_id = $1`,
+		runID, st.RowsRead, st.RowsLoaded, st.RowsRejected, st.RowsSkipped, st.Batches, st.WatermarkAfter); err != nil {
+		return 0, fmt.Errorf("record progress: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return loaded, nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+func rejectKey(source string, r Reject) (key string, id, line sql.NullInt64) {
+	if r.EventID != 0 {
+		return fmt.Sprintf("%s#%d", source, r.EventID), sql.NullInt64{Int64: r.EventID, Valid: true}, sql.NullInt64{Int64: r.Line, Valid: r.Line > 0}
+	}
+	return fmt.Sprintf("%s@line%d", source, r.Line), sql.NullInt64{}, sql.NullInt64{Int64: r.Line, Valid: r.Line > 0}
+}
+
+// insertRecord registers rec as a temporary Arrow view on the store's
+// connection and copies it into the table with one INSERT ... SELECT, so
+// DuckDB reads the columns directly instead of row by row.
+func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec arrow.Record) (int64, error) {
+	view := "matlens_batch_" + t.name
+	reader, err := array.NewRecordReader(t.schema, []arrow.Record{rec})
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", t.name, err)
+	}
+	defer reader.Release()
+	var release func()
+	err = s.conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err = ar.RegisterView(reader, view)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load %s: register arrow view: %w", t.name, err)
+	}
+	defer release()
+	names := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		names[i] = c.name
+	}
+	cols := strings.Join(names, ", ")
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING", t.name, cols, cols, view))
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", t.name, err)
+	}
+	// The view points at a stream that is now consumed; drop it before the
+	// stream's memory is released.
+	if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+view); err != nil {
+		return 0, fmt.Errorf("load %s: drop view: %w", t.name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", t.name, err)
+	}
+	return n, nil
+}
