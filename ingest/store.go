@@ -277,13 +277,15 @@ func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec 
 		return 0, fmt.Errorf("load %s: %w", t.name, err)
 	}
 	defer reader.Release()
+	lent := &lentReader{r: reader, schema: t.schema}
+	defer lent.detach()
 	var release func()
 	err = s.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		release, err = ar.RegisterView(reader, view)
+		release, err = ar.RegisterView(lent, view)
 		return err
 	})
 	if err != nil {
@@ -310,3 +312,27 @@ func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec 
 	}
 	return n, nil
 }
+
+// lentReader lends a record reader to DuckDB without giving up ownership.
+// go-duckdb v1.8.2 exports the reader through the Arrow C stream interface,
+// which retains it and pins it in a cgo handle, but never calls the stream's
+// release callback; a plain reader (and its record) would stay pinned after
+// every batch. The lent reader ignores Retain/Release and is detached after
+// the INSERT, so only this small struct stays pinned.
+type lentReader struct {
+	r      array.RecordReader
+	schema *arrow.Schema
+}
+
+func (l *lentReader) Retain()               {}
+func (l *lentReader) Release()              {}
+func (l *lentReader) Schema() *arrow.Schema { return l.schema }
+func (l *lentReader) Next() bool            { return l.r != nil && l.r.Next() }
+func (l *lentReader) Record() arrow.Record  { return l.r.Record() }
+func (l *lentReader) Err() error {
+	if l.r == nil {
+		return nil
+	}
+	return l.r.Err()
+}
+func (l *lentReader) detach() { l.r = nil }

@@ -115,12 +115,15 @@ CREATE TABLE IF NOT EXISTS step_executions (
     -- success | failure | retried | skipped | unfinished
     status       VARCHAR NOT NULL,
     asset_keys   VARCHAR[] NOT NULL,
-    shared_step  BOOLEAN NOT NULL,
-    PRIMARY KEY (run_id, step_key, attempt)
+    shared_step  BOOLEAN NOT NULL
+    -- Unique on (run_id, step_key, attempt) by construction. No PRIMARY KEY:
+    -- rows are rebuilt with DELETE + INSERT in one transaction, which DuckDB's
+    -- eager unique-constraint check rejects for the same key.
 );
 
+-- Unique on run_id by construction (no PRIMARY KEY, as for step_executions).
 CREATE TABLE IF NOT EXISTS runs (
-    run_id       VARCHAR PRIMARY KEY,
+    run_id       VARCHAR NOT NULL,
     job_name     VARCHAR,
     -- success | failure | canceled | started | starting
     status       VARCHAR NOT NULL,
