@@ -28,7 +28,8 @@ func demoOptions() fixtures.Options {
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs := newFlagSet("demo", stderr)
 	db := fs.String("db", "matlens-demo.duckdb", "the DuckDB file to build (replaced if it holds an earlier demo)")
-	newLogger := logFlags(fs)
+	// The demo prints its own findings; logs only for trouble.
+	newLogger := logFlags(fs, "warn")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +64,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	defer store.Close()
 	st, err := ingest.Run(ctx, ingest.NewCopyReader(pr, demoSource), store, ingest.DefaultOptions(), logger)
+	if err == nil {
+		// The rest of the dump (runs, asset_keys) is not event_logs: let the
+		// generator finish writing it.
+		_, err = io.Copy(io.Discard, pr)
+	}
 	pr.CloseWithError(errors.New("demo: ingest stopped"))
 	if genErr := <-genDone; genErr != nil && err == nil {
 		err = fmt.Errorf("generate demo data: %w", genErr)
@@ -78,7 +84,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, `
 Next:
-  duckdb %[1]s "SELECT asset_key, count(*) AS materializations, max(size_bytes) AS latest_bytes FROM materializations GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+  duckdb %[1]s "SELECT asset_key, count(*) AS materializations, arg_max(size_bytes, ts) AS latest_bytes FROM materializations GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
   matlens ingest --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
 `, *db)
 	return nil

@@ -82,18 +82,18 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	fs.IntVar(&opts.BatchBytes, "batch-bytes", opts.BatchBytes, "flush a batch to DuckDB after about this many bytes")
 	fs.Int64Var(&opts.ReReadWindow, "reread-window", opts.ReReadWindow, "ids below the watermark read again to catch late commits")
 	fs.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for a DuckDB file another process holds")
-	newLogger := logFlags(fs)
+	newLogger := logFlags(fs, "info")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *db == "" {
 		return usagef("--db is required (the DuckDB file to load into)")
 	}
-	source, err := src.open(getenv)
+	logger, err := newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr)
+	source, err := src.open(getenv)
 	if err != nil {
 		return err
 	}

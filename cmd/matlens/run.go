@@ -114,9 +114,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // logFlags adds --log-format and --log-level and returns a constructor.
-func logFlags(fs *flag.FlagSet) func(io.Writer) (*slog.Logger, error) {
+func logFlags(fs *flag.FlagSet, defaultLevel string) func(io.Writer) (*slog.Logger, error) {
 	format := fs.String("log-format", "text", "log format: text or json")
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	level := fs.String("log-level", defaultLevel, "log level: debug, info, warn, error")
 	return func(w io.Writer) (*slog.Logger, error) {
 		var lv slog.Level
 		if err := lv.UnmarshalText([]byte(*level)); err != nil {

@@ -14,7 +14,10 @@ FROM (
         FROM handled_outputs
         WHERE run_id IN (SELECT run_id FROM handled_outputs WHERE event_id >= $1)
     ) AS o
-    LEFT JOIN materializations AS m
+    LEFT JOIN (
+        SELECT run_id, step_key, event_id, asset_key FROM materializations
+        WHERE run_id IN (SELECT run_id FROM handled_outputs WHERE event_id >= $1)
+    ) AS m
       ON m.run_id = o.run_id AND m.step_key = o.step_key
      AND m.event_id < o.event_id AND m.event_id > o.prev_output_id
     WHERE o.event_id >= $1

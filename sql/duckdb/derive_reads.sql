@@ -25,6 +25,8 @@ FROM (
         SELECT event_id, step_key, output_name, asset_key
         FROM handled_outputs
         WHERE asset_key IS NOT NULL
+          AND (step_key, output_name) IN (
+              SELECT (upstream_step_key, upstream_output_name) FROM asset_reads WHERE event_id >= $1)
     ) AS c
       ON c.step_key = r2.upstream_step_key AND c.output_name = r2.upstream_output_name
      AND r2.event_id > c.event_id

@@ -1,9 +1,13 @@
 -- matlens DuckDB schema: fact tables written by ingest, bookkeeping, derived
 -- tables written by later stages. Idempotent: run at every open.
 -- Timestamps are UTC. asset_key is the asset path joined by '/'.
+--
+-- Fact tables are unique on event_id, enforced by the loader (an anti-join
+-- on the batch's id range), not by a PRIMARY KEY: DuckDB rewrites every ART
+-- index in full at each checkpoint, which made commits grow with the table.
 
 CREATE TABLE IF NOT EXISTS materializations (
-    event_id          BIGINT PRIMARY KEY,
+    event_id          BIGINT NOT NULL,
     run_id            VARCHAR,
     job_name          VARCHAR,
     step_key          VARCHAR,
@@ -23,7 +27,7 @@ CREATE TABLE IF NOT EXISTS materializations (
 );
 
 CREATE TABLE IF NOT EXISTS observations (
-    event_id          BIGINT PRIMARY KEY,
+    event_id          BIGINT NOT NULL,
     run_id            VARCHAR,
     job_name          VARCHAR,
     step_key          VARCHAR,
@@ -43,7 +47,7 @@ CREATE TABLE IF NOT EXISTS observations (
 );
 
 CREATE TABLE IF NOT EXISTS materialization_planned (
-    event_id    BIGINT PRIMARY KEY,
+    event_id    BIGINT NOT NULL,
     run_id      VARCHAR,
     job_name    VARCHAR,
     step_key    VARCHAR,
@@ -54,7 +58,7 @@ CREATE TABLE IF NOT EXISTS materialization_planned (
 );
 
 CREATE TABLE IF NOT EXISTS handled_outputs (
-    event_id     BIGINT PRIMARY KEY,
+    event_id     BIGINT NOT NULL,
     run_id       VARCHAR,
     job_name     VARCHAR,
     step_key     VARCHAR,
@@ -69,7 +73,7 @@ CREATE TABLE IF NOT EXISTS handled_outputs (
 );
 
 CREATE TABLE IF NOT EXISTS asset_reads (
-    event_id              BIGINT PRIMARY KEY,
+    event_id              BIGINT NOT NULL,
     run_id                VARCHAR,
     job_name              VARCHAR,
     step_key              VARCHAR,
@@ -85,7 +89,7 @@ CREATE TABLE IF NOT EXISTS asset_reads (
 );
 
 CREATE TABLE IF NOT EXISTS step_events (
-    event_id       BIGINT PRIMARY KEY,
+    event_id       BIGINT NOT NULL,
     run_id         VARCHAR,
     job_name       VARCHAR,
     step_key       VARCHAR,
@@ -97,7 +101,7 @@ CREATE TABLE IF NOT EXISTS step_events (
 );
 
 CREATE TABLE IF NOT EXISTS run_events (
-    event_id    BIGINT PRIMARY KEY,
+    event_id    BIGINT NOT NULL,
     run_id      VARCHAR,
     job_name    VARCHAR,
     ts          TIMESTAMP NOT NULL,

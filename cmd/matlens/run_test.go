@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matlens/matlens/ingest"
+)
+
+// holdEnv makes the re-executed test binary hold a DuckDB file open, as an
+// analyst's DuckDB session would, until it is killed.
+const holdEnv = "MATLENS_TEST_HOLD_DB"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(holdEnv); path != "" {
+		s, err := ingest.OpenStore(context.Background(), path, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("holding")
+		time.Sleep(time.Minute)
+		_ = s.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func noEnv(string) string { return "" }
+
+func runCLI(t *testing.T, getenv env, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+func compatDump(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fixtures", "dagster-compat", "dagster-1.8.12-pg_dump.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("compat fixtures missing under CI: %v", err)
+		}
+		t.Skipf("compat fixtures not here: %v", err)
+	}
+	return p
+}
+
+func TestUsageErrorsNameTheProblem(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"ingest", "--source", "x"}, exitUsage, "--db is required"},
+		{[]string{"ingest", "--bogus", "--db", db}, exitUsage, "-bogus"},
+		{[]string{"ingest", "--db", db}, exitUsage, "no source"},
+		{[]string{"ingest", "--pg", "postgres://a@b/c", "--source", "f", "--db", db}, exitUsage, "not both"},
+		{[]string{"ingest", "--source", "x", "--db", db, "--log-format", "xml"}, exitUsage, "--log-format"},
+		{[]string{"ingest", "--source", filepath.Join(t.TempDir(), "missing.sql"), "--db", db}, exitSourceDown, "missing.sql"},
+		{[]string{"ingest", "--pg", "postgres://u:hunter2pw@127.0.0.1:1/d?connect_timeout=2", "--db", db}, exitSourceDown, "127.0.0.1"},
+		{[]string{"fixtures", "generate", "--out", filepath.Join(t.TempDir(), "f.sql"), "--assets", "0"}, exitUsage, "--assets"},
+	} {
+		code, _, stderr := runCLI(t, noEnv, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("matlens %s: exit %d, stderr %q; want exit %d mentioning %q", strings.Join(tc.args, " "), code, stderr, tc.code, tc.want)
+		}
+		if strings.Contains(stderr, "hunter2pw") {
+			t.Errorf("matlens %s printed the password: %s", strings.Join(tc.args, " "), stderr)
+		}
+	}
+}
+
+func TestIngestCompatDumpTwice(t *testing.T) {
+	dump := compatDump(t)
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "ingest", "--source", dump, "--db", db)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "8 rows read, 8 loaded, 0 rejected") {
+		t.Errorf("summary %q: want the dump's 8 loadable rows", out)
+	}
+	code, out, stderr = runCLI(t, noEnv, "run", "--source", dump, "--db", db)
+	if code != exitOK {
+		t.Fatalf("second run: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "0 loaded") || !strings.Contains(out, "watermark 18 -> 18") {
+		t.Errorf("second run summary %q: want nothing new", out)
+	}
+}
+
+func TestPGEnvironmentIsUsed(t *testing.T) {
+	vars := map[string]string{"PGHOST": "127.0.0.1", "PGPORT": "1", "PGUSER": "dagster", "PGPASSWORD": "pw'with quote", "PGDATABASE": "dag"}
+	getenv := func(k string) string { return vars[k] }
+	code, _, stderr := runCLI(t, getenv, "ingest", "--db", filepath.Join(t.TempDir(), "m.duckdb"))
+	if code != exitSourceDown {
+		t.Fatalf("exit %d (%s), want %d: the PG* variables name an unreachable server", code, stderr, exitSourceDown)
+	}
+	if !strings.Contains(stderr, "dagster@127.0.0.1:1/dag") {
+		t.Errorf("stderr %q does not name the server from PG*", stderr)
+	}
+	if strings.Contains(stderr, "quote") {
+		t.Errorf("stderr shows the password: %s", stderr)
+	}
+}
+
+func TestLockedDuckDBFileNamesTheHolder(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	holder := exec.Command(os.Args[0], "-test.run=^$")
+	holder.Env = append(os.Environ(), holdEnv+"="+db)
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "holding\n" {
+		t.Fatalf("holder said %q", line)
+	}
+	code, _, stderr := runCLI(t, noEnv, "ingest", "--source", compatDump(t), "--db", db, "--lock-wait", "500ms")
+	if code != exitLocked {
+		t.Fatalf("exit %d (%s), want %d", code, stderr, exitLocked)
+	}
+	if !strings.Contains(stderr, "PID "+strconv.Itoa(holder.Process.Pid)) || !strings.Contains(stderr, "locked") {
+		t.Errorf("stderr %q does not say the file is locked by PID %d", stderr, holder.Process.Pid)
+	}
+}
