@@ -485,3 +485,72 @@ func TestPostgresErrorsNeverShowThePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestQuarantinesMalformedRows: a row matlens reads but cannot decode
+// lands in rejected_events with its id, reason and an excerpt; the run goes
+// on, counts it, and a second run neither re-counts nor loses it.
+func TestIngestQuarantinesMalformedRows(t *testing.T) {
+	dsn := ingesttest.NewPostgres(t)
+	ctx := context.Background()
+	o := smallFixture()
+	o.Days = 3
+	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
+		t.Fatal(err)
+	}
+	// The test damages its own fixture database (matlens itself never writes
+	// to Dagster's): one cut-off JSON, one materialization without asset_key.
+	var cut, noKey int64
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.QueryRow(ctx, `UPDATE event_logs SET event = left(event, 90)
+		WHERE id = (SELECT min(id) FROM event_logs WHERE dagster_event_type = 'STEP_SUCCESS') RETURNING id`).Scan(&cut)
+	if err == nil {
+		err = conn.QueryRow(ctx, `UPDATE event_logs SET event = replace(event, '"asset_key": {"__class__": "AssetKey", "path": ', '"asset_kex": {"__class__": "AssetKey", "path": ')
+			WHERE id = (SELECT max(id) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION') RETURNING id`).Scan(&noKey)
+	}
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ingest.NewPostgresSource(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "m.duckdb")
+	st := ingestOnce(t, src, dbPath, func(o *ingest.Options) { o.BatchRows = 500 })
+	if st.RowsRejected != 2 || st.RowsLoaded+st.RowsRejected != st.RowsRead {
+		t.Errorf("read %d, loaded %d, rejected %d; want 2 rejected and the rest loaded", st.RowsRead, st.RowsLoaded, st.RowsRejected)
+	}
+	st2 := ingestOnce(t, src, dbPath, nil)
+	if st2.RowsRejected != 0 || st2.RowsLoaded != 0 {
+		t.Errorf("second run loaded %d and rejected %d rows again", st2.RowsLoaded, st2.RowsRejected)
+	}
+	s := openDuck(t, dbPath)
+	rows, err := s.Conn().QueryContext(ctx, "SELECT event_id, event_type, reason, excerpt FROM rejected_events ORDER BY event_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id int64
+		var typ, reason, excerpt string
+		if err := rows.Scan(&id, &typ, &reason, &excerpt); err != nil {
+			t.Fatal(err)
+		}
+		if excerpt == "" || reason == "" {
+			t.Errorf("reject %d has no reason or excerpt", id)
+		}
+		got = append(got, fmt.Sprintf("%d %s", id, typ))
+		t.Logf("rejected %d %s: %s", id, typ, reason)
+	}
+	want := []string{fmt.Sprintf("%d STEP_SUCCESS", cut), fmt.Sprintf("%d ASSET_MATERIALIZATION", noKey)}
+	if !slices.Equal(got, want) {
+		t.Errorf("rejected_events = %v, want %v", got, want)
+	}
+	if n := queryInt(t, s.Conn(), "SELECT sum(rows_rejected) FROM ingest_runs"); n != 2 {
+		t.Errorf("ingest_runs counts %d rejects, want 2", n)
+	}
+}

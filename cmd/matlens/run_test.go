@@ -143,3 +143,32 @@ func TestLockedDuckDBFileNamesTheHolder(t *testing.T) {
 		t.Errorf("stderr %q does not say the file is locked by PID %d", stderr, holder.Process.Pid)
 	}
 }
+
+func TestDemoRunsTwiceAndProtectsOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "demo.duckdb")
+	for i := range 2 {
+		code, out, stderr := runCLI(t, noEnv, "demo", "--db", db)
+		if code != exitOK {
+			t.Fatalf("demo run %d: exit %d: %s", i+1, code, stderr)
+		}
+		// The demo rebuilds the file: both runs load everything afresh.
+		if !strings.Contains(out, "0 rejected, 0 already loaded") || !strings.Contains(out, "watermark 0 ->") {
+			t.Errorf("demo run %d did not load afresh:\n%s", i+1, out)
+		}
+		for _, want := range []string{"materializations", "step executions retried", "shared (multi-asset) step executions", "Next:"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("demo output lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	// A file loaded from a real source is never replaced by the demo.
+	real := filepath.Join(dir, "real.duckdb")
+	if code, _, stderr := runCLI(t, noEnv, "ingest", "--source", compatDump(t), "--db", real); code != exitOK {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	code, _, stderr := runCLI(t, noEnv, "demo", "--db", real)
+	if code != exitUsage || !strings.Contains(stderr, "real source") {
+		t.Errorf("demo over a real file: exit %d, %s", code, stderr)
+	}
+}
