@@ -218,3 +218,25 @@ func passwordOf(dsn string) string {
 	}
 	return ""
 }
+
+// ExtractionSQL is the query a run issues for rows after afterID, with its
+// parameters written in as literals, so it can be wrapped in
+// COPY (...) TO STDOUT to measure how fast PostgreSQL alone hands the rows
+// over (the bench command's limit).
+func ExtractionSQL(afterID int64) string {
+	quoted := make([]string, 0, len(LoadedTypes()))
+	for _, t := range LoadedTypes() {
+		quoted = append(quoted, "'"+strings.ReplaceAll(t, "'", "''")+"'")
+	}
+	// Drop the comment lines first (they mention $1 and $2 too): COPY wants
+	// the bare statement.
+	var lines []string
+	for _, l := range strings.Split(extractEventsSQL, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+			lines = append(lines, l)
+		}
+	}
+	q := strings.Join(lines, "\n")
+	q = strings.Replace(q, "$1", fmt.Sprint(afterID), 1)
+	return strings.Replace(q, "$2", "ARRAY["+strings.Join(quoted, ",")+"]::text[]", 1)
+}

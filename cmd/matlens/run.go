@@ -31,6 +31,8 @@ Usage:
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
+  matlens bench     --pg SERVER_DSN [--rows 200000,2000000] [--k 5]
+                                                            cold run vs PostgreSQL's read limit
 
 Run "matlens <command> -h" for a command's flags.
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "fixtures":
 		err = cmdFixtures(ctx, rest, stdout, stderr, getenv)
+	case "bench":
+		err = cmdBench(ctx, rest, stdout, stderr, getenv)
 	default:
 		err = usagef("unknown command %q (see matlens --help)", cmd)
 	}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/matlens/matlens/fixtures"
+	"github.com/matlens/matlens/ingest"
+)
+
+// cmdBench measures a cold `matlens run` against PostgreSQL's own read
+// limit on the same data, alternating the two so both see the same machine
+// state, then an incremental run after appending 1% new rows.
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("bench", stderr)
+	pg := fs.String("pg", "", "a PostgreSQL server DSN; bench creates or reuses databases matlens_bench_<rows> on it")
+	rowsList := fs.String("rows", "2000000", "fixture sizes in event rows, comma separated (e.g. 200000,2000000)")
+	k := fs.Int("k", 5, "repetitions of each measurement")
+	workDir := fs.String("dir", "", "directory for the DuckDB files (default: a temporary one)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *pg == "" {
+		*pg = getenv("DATABASE_URL")
+	}
+	if *pg == "" {
+		return usagef("--pg is required: a PostgreSQL server bench may create databases on")
+	}
+	if *k < 1 {
+		return usagef("--k must be >= 1")
+	}
+	var sizes []int64
+	for _, f := range strings.Split(*rowsList, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil || n < 1000 {
+			return usagef("--rows: %q is not a size of at least 1000 rows", f)
+		}
+		sizes = append(sizes, n)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	dir := *workDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "matlens-bench-"); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	for _, n := range sizes {
+		if err := benchSize(ctx, stdout, self, *pg, dir, n, *k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir string, rows int64, k int) error {
+	dsn, err := benchDatabase(ctx, stdout, serverDSN, rows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bench: %d-row fixture in %s\n", rows, ingest.RedactDSN(dsn))
+
+	var limits, colds []time.Duration
+	var rss []int64
+	var loaded int64
+	var lastCold string
+	for i := range k {
+		d, err := benchLimit(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		limits = append(limits, d)
+		lastCold = filepath.Join(dir, fmt.Sprintf("cold-%d-%d.duckdb", rows, i))
+		res, err := benchRun(ctx, self, dsn, lastCold)
+		if err != nil {
+			return err
+		}
+		colds = append(colds, res.wall)
+		rss = append(rss, res.maxRSSKB)
+		loaded = res.loaded
+		fmt.Fprintf(stdout, "  round %d: limit %s, cold run %s, peak RSS %d MB\n", i+1, d.Round(time.Millisecond), res.wall.Round(time.Millisecond), res.maxRSSKB/1024)
+		if i < k-1 {
+			_ = os.Remove(lastCold)
+		}
+	}
+
+	// Incremental: append 1% rows once, then time runs that each start from
+	// a copy of the same cold file.
+	restore, err := benchAppend(ctx, dsn, rows/100)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := restore(); rerr != nil {
+			fmt.Fprintln(stdout, "bench: could not remove the appended rows:", rerr)
+		}
+	}()
+	var incs []time.Duration
+	for i := range k {
+		inc := filepath.Join(dir, fmt.Sprintf("inc-%d-%d.duckdb", rows, i))
+		if err := copyFile(lastCold, inc); err != nil {
+			return err
+		}
+		res, err := benchRun(ctx, self, dsn, inc)
+		if err != nil {
+			return err
+		}
+		incs = append(incs, res.wall)
+		_ = os.Remove(inc)
+	}
+
+	lm, cm, im := median(limits), median(colds), median(incs)
+	fmt.Fprintf(stdout, "  limit (COPY of the extraction query to a discard): median %s  min %s  max %s\n", lm.Round(time.Millisecond), slices.Min(limits).Round(time.Millisecond), slices.Max(limits).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  cold matlens run:                                  median %s  min %s  max %s\n", cm.Round(time.Millisecond), slices.Min(colds).Round(time.Millisecond), slices.Max(colds).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  cold / limit = %.2f   %.0f event rows/s (%d rows of the types matlens reads)\n", cm.Seconds()/lm.Seconds(), float64(rows)/cm.Seconds(), loaded)
+	fmt.Fprintf(stdout, "  peak RSS of the cold run: median %d MB, max %d MB\n", medianInt(rss)/1024, slices.Max(rss)/1024)
+	fmt.Fprintf(stdout, "  incremental run after +1%% rows: median %s = %.1f%% of the cold run\n", im.Round(time.Millisecond), 100*im.Seconds()/cm.Seconds())
+	return nil
+}
+
+// benchDatabase returns the DSN of matlens_bench_<rows> on the server,
+// generating the fixture into it unless it is already there. Bench only
+// ever writes to databases it created.
+func benchDatabase(ctx context.Context, stdout io.Writer, serverDSN string, rows int64) (string, error) {
+	cfg, err := pgx.ParseConfig(serverDSN)
+	if err != nil {
+		return "", usagef("--pg: %s", ingest.RedactDSN(err.Error()))
+	}
+	name := fmt.Sprintf("matlens_bench_%d", rows)
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", &ingest.SourceError{Op: "bench: connect", Err: err}
+	}
+	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	dbCfg := cfg.Copy()
+	dbCfg.Database = name
+	dsn := dbCfg.ConnString()
+	if dsn == "" || !strings.Contains(dsn, name) {
+		dsn = fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, name)
+		if cfg.Password != "" {
+			dsn = fmt.Sprintf("postgres://%s:%s@%s:%d/%s", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
+		}
+	}
+	if exists {
+		conn, err := pgx.ConnectConfig(ctx, dbCfg)
+		if err != nil {
+			return "", &ingest.SourceError{Op: "bench: connect", Err: err}
+		}
+		defer conn.Close(ctx)
+		var n int64
+		err = conn.QueryRow(ctx, "SELECT (expected->>'rows')::bigint FROM matlens_fixture_expected ORDER BY id LIMIT 1").Scan(&n)
+		if err == nil {
+			return dsn, nil
+		}
+		return "", fmt.Errorf("bench: database %s exists but holds no matlens fixture (%v); drop it or use another server", name, err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	o := fixtures.DefaultOptions()
+	o.Rows = rows
+	start := time.Now()
+	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
+		return "", fmt.Errorf("bench: generate fixture: %w", err)
+	}
+	fmt.Fprintf(stdout, "bench: generated %s in %s\n", name, time.Since(start).Round(time.Second))
+	return dsn, nil
+}
+
+// benchLimit times COPY (extraction query) TO STDOUT into a discard, in the
+// same read-only transaction shape a run uses.
+func benchLimit(ctx context.Context, dsn string) (time.Duration, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, &ingest.SourceError{Op: "bench: connect", Err: err}
+	}
+	defer conn.Close(ctx)
+	start := time.Now()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := conn.PgConn().CopyTo(ctx, io.Discard, "COPY ("+ingest.ExtractionSQL(0)+") TO STDOUT"); err != nil {
+		return 0, fmt.Errorf("bench: limit query: %w", err)
+	}
+	return time.Since(start), nil
+}
+
+type runResult struct {
+	wall     time.Duration
+	maxRSSKB int64
+	loaded   int64
+}
+
+// benchRun runs `matlens run` as a child process and reads its peak RSS
+// from the kernel's rusage.
+func benchRun(ctx context.Context, self, dsn, db string) (runResult, error) {
+	cmd := exec.CommandContext(ctx, self, "run", "--pg", dsn, "--db", db, "--log-level", "warn")
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return runResult{}, fmt.Errorf("bench: matlens run: %w\n%s", err, ingest.RedactDSN(out.String()))
+	}
+	res := runResult{wall: wall}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.maxRSSKB = ru.Maxrss
+	}
+	if _, after, ok := strings.Cut(out.String(), "rows read, "); ok {
+		fmt.Sscanf(after, "%d loaded", &res.loaded)
+	}
+	return res, nil
+}
+
+// benchAppend adds about n rows after the fixture, as the next day's runs
+// would, and returns a function that removes them again.
+func benchAppend(ctx context.Context, dsn string, n int64) (func() error, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, &ingest.SourceError{Op: "bench: connect", Err: err}
+	}
+	defer conn.Close(ctx)
+	var maxID int64
+	var last time.Time
+	if err := conn.QueryRow(ctx, `SELECT max(id), max("timestamp") FROM event_logs`).Scan(&maxID, &last); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	o := fixtures.DefaultOptions()
+	o.Rows = max(n, 1000)
+	o.Days = 1
+	o.IDStart = maxID + 1
+	o.Seed = 2
+	o.Start = time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, time.UTC)
+	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
+		return nil, fmt.Errorf("bench: append: %w", err)
+	}
+	return func() error {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			return err
+		}
+		defer c.Close(context.Background())
+		for _, q := range []string{
+			"DELETE FROM event_logs WHERE id > $1",
+			"DELETE FROM run_tags WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
+			"DELETE FROM runs WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
+			"DELETE FROM matlens_fixture_expected WHERE id <> (SELECT min(id) FROM matlens_fixture_expected)",
+			"SELECT setval('event_logs_id_seq', $1)",
+		} {
+			var args []any
+			if strings.Contains(q, "$1") {
+				args = append(args, maxID)
+			}
+			if _, err = c.Exec(context.Background(), q, args...); err != nil {
+				return err
+			}
+		}
+		return err
+	}, nil
+}
+
+func copyFile(from, to string) (err error) {
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer func() { err = errors.Join(err, out.Close()) }()
+	if _, err := io.Copy(out, in); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianInt(xs []int64) int64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
