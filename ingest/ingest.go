@@ -97,6 +97,7 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
+	logger.Debug("re-read window prepared", "ids_already_loaded", len(seen), "elapsed", time.Since(start).Round(time.Millisecond))
 	runID, err := store.beginRun(ctx, st.Source, watermark, start.UTC())
 	if err != nil {
 		return st, err
