@@ -25,6 +25,7 @@ import (
 // state, then an incremental run after appending 1% new rows.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs := newFlagSet("bench", stderr)
+	fs.String("config", "", "the YAML configuration file (accepted for uniformity; this command reads nothing from it)")
 	pg := fs.String("pg", "", "a PostgreSQL server DSN; bench creates or reuses databases matlens_bench_<rows> on it")
 	rowsList := fs.String("rows", "2000000", "fixture sizes in event rows, comma separated (e.g. 200000,2000000)")
 	k := fs.Int("k", 5, "repetitions of each measurement")

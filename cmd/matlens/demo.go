@@ -26,10 +26,17 @@ func demoOptions() fixtures.Options {
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("demo", stderr)
-	db := fs.String("db", "matlens-demo.duckdb", "the DuckDB file to build (replaced if it holds an earlier demo)")
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
 	// The demo prints its own findings; logs only for trouble.
-	newLogger := logFlags(fs, "warn")
+	cfg.Log.Level = "warn"
+	if cfg.DB == "" {
+		cfg.DB = "matlens-demo.duckdb"
+	}
+	fs := newFlagSet("demo", stderr)
+	db, newLogger := commonFlags(fs, cfg, "the DuckDB file to build (replaced if it holds an earlier demo)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return usagef("usage: matlens fixtures generate (--pg DSN | --out FILE) [--assets N] [--days N] [--runs-per-day N] [--rows N] [--seed N]")
 	}
 	fs := newFlagSet("fixtures generate", stderr)
+	fs.String("config", "", "the YAML configuration file (accepted for uniformity; this command reads nothing from it)")
 	pg := fs.String("pg", "", "load into this (empty) PostgreSQL database with COPY")
 	out := fs.String("out", "", "write a pg_dump-style file instead")
 	expectedPath := fs.String("expected", "", "where to write the expected answers (default: FILE.expected.json with --out)")

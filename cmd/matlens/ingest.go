@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -15,40 +17,43 @@ import (
 type sourceFlags struct {
 	pg     *string
 	source *string
+	fs     *flag.FlagSet
 }
 
-func addSourceFlags(fs interface {
-	String(name, value, usage string) *string
-}) sourceFlags {
+func addSourceFlags(fs *flag.FlagSet, cfg config) sourceFlags {
 	return sourceFlags{
-		pg:     fs.String("pg", "", "Dagster's PostgreSQL DSN (default: $DATABASE_URL, then the PG* variables)"),
-		source: fs.String("source", "", "a pg_dump or COPY text file of event_logs instead of PostgreSQL"),
+		pg:     fs.String("pg", cfg.Source.PG, "Dagster's PostgreSQL DSN (default: config source.pg, $DATABASE_URL, the PG* variables, or source.dagster_yaml)"),
+		source: fs.String("source", cfg.Source.File, "a pg_dump or COPY text file of event_logs instead of PostgreSQL"),
+		fs:     fs,
 	}
 }
 
-// open returns the chosen source. A DSN comes from --pg, then DATABASE_URL,
-// then the standard PG* variables.
-func (f sourceFlags) open(getenv env) (ingest.Source, error) {
-	if *f.pg != "" && *f.source != "" {
+// open returns the chosen source. A source given as a flag beats one that
+// came from the config file or the environment.
+func (f sourceFlags) open() (ingest.Source, error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	pg, file := *f.pg, *f.source
+	switch {
+	case set["pg"] && set["source"]:
 		return nil, usagef("give either --pg or --source, not both")
+	case set["source"]:
+		pg = ""
+	case set["pg"]:
+		file = ""
+	case pg != "" && file != "":
+		return nil, usagef("config: set either source.pg or source.file, not both")
 	}
-	if *f.source != "" {
-		if _, err := os.Stat(*f.source); err != nil {
-			return nil, &ingest.SourceError{Op: "open --source", Err: err}
+	if file != "" {
+		if _, err := os.Stat(file); err != nil {
+			return nil, &ingest.SourceError{Op: "open source file", Err: err}
 		}
-		return ingest.NewFileSource(*f.source), nil
+		return ingest.NewFileSource(file), nil
 	}
-	dsn := *f.pg
-	if dsn == "" {
-		dsn = getenv("DATABASE_URL")
+	if pg == "" {
+		return nil, usagef("no source: give --pg DSN or --source FILE, or set DATABASE_URL, PGHOST/PGDATABASE or source.dagster_yaml in the config")
 	}
-	if dsn == "" {
-		dsn = dsnFromPGEnv(getenv)
-	}
-	if dsn == "" {
-		return nil, usagef("no source: give --pg DSN or --source FILE, or set DATABASE_URL or PGHOST/PGDATABASE")
-	}
-	src, err := ingest.NewPostgresSource(dsn)
+	src, err := ingest.NewPostgresSource(pg)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -73,17 +78,42 @@ func dsnFromPGEnv(getenv env) string {
 	return strings.Join(parts, " ")
 }
 
-func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet(name, stderr)
-	src := addSourceFlags(fs)
-	db := fs.String("db", "", "the matlens DuckDB file (created if missing)")
+// ingestFlags declares the ingest stage's flags over the effective config
+// and returns a function that yields the options once flags are parsed.
+func ingestFlags(fs *flag.FlagSet, cfg config) func() (ingest.Options, error) {
 	opts := ingest.DefaultOptions()
-	fs.IntVar(&opts.BatchRows, "batch-rows", opts.BatchRows, "flush a batch to DuckDB after this many rows")
-	fs.IntVar(&opts.BatchBytes, "batch-bytes", opts.BatchBytes, "flush a batch to DuckDB after about this many bytes")
-	fs.Int64Var(&opts.ReReadWindow, "reread-window", opts.ReReadWindow, "ids below the watermark read again to catch late commits")
-	fs.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for a DuckDB file another process holds")
-	newLogger := logFlags(fs, "info")
+	fs.IntVar(&opts.BatchRows, "batch-rows", cfg.Ingest.BatchRows, "flush a batch to DuckDB after this many rows")
+	fs.IntVar(&opts.BatchBytes, "batch-bytes", cfg.Ingest.BatchBytes, "flush a batch to DuckDB after about this many bytes")
+	fs.Int64Var(&opts.ReReadWindow, "reread-window", cfg.Ingest.RereadWindow, "ids below the watermark read again to catch late commits")
+	fs.DurationVar(&opts.LockWait, "lock-wait", time.Duration(cfg.Ingest.LockWait), "how long to wait for a DuckDB file another process holds")
+	return func() (ingest.Options, error) {
+		keys, err := cfg.metadataKeys()
+		opts.Keys = keys
+		return opts, err
+	}
+}
+
+// commonFlags declares --config, --db and the log flags every stage takes.
+func commonFlags(fs *flag.FlagSet, cfg config, dbHelp string) (db *string, newLogger func(io.Writer) (*slog.Logger, error)) {
+	fs.String("config", "", "the YAML configuration file (default: $MATLENS_CONFIG)")
+	db = fs.String("db", cfg.DB, dbHelp)
+	return db, logFlags(fs, cfg.Log)
+}
+
+func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	fs := newFlagSet(name, stderr)
+	src := addSourceFlags(fs, cfg)
+	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
+	ingestOpts := ingestFlags(fs, cfg)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	opts, err := ingestOpts()
+	if err != nil {
 		return err
 	}
 	if *db == "" {
@@ -93,7 +123,7 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	source, err := src.open(getenv)
+	source, err := src.open()
 	if err != nil {
 		return err
 	}

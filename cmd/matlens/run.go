@@ -31,9 +31,12 @@ Usage:
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
+  matlens config    [--config FILE]                          the effective configuration, secrets redacted
   matlens bench     --pg SERVER_DSN [--rows 200000,2000000] [--k 5]
                                                             cold run vs PostgreSQL's read limit
 
+Every command takes --config FILE (YAML; default $MATLENS_CONFIG). Precedence:
+flags, then environment, then the config file, then built-in defaults.
 Run "matlens <command> -h" for a command's flags.
 `
 
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "fixtures":
 		err = cmdFixtures(ctx, rest, stdout, stderr, getenv)
+	case "config":
+		err = cmdConfig(rest, stdout, stderr, getenv)
 	case "bench":
 		err = cmdBench(ctx, rest, stdout, stderr, getenv)
 	default:
@@ -117,10 +122,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// logFlags adds --log-format and --log-level and returns a constructor.
-func logFlags(fs *flag.FlagSet, defaultLevel string) func(io.Writer) (*slog.Logger, error) {
-	format := fs.String("log-format", "text", "log format: text or json")
-	level := fs.String("log-level", defaultLevel, "log level: debug, info, warn, error")
+// logFlags adds --log-format and --log-level over the configured defaults
+// and returns a constructor.
+func logFlags(fs *flag.FlagSet, cfg logConfig) func(io.Writer) (*slog.Logger, error) {
+	format := fs.String("log-format", cfg.Format, "log format: text or json")
+	level := fs.String("log-level", cfg.Level, "log level: debug, info, warn, error")
 	return func(w io.Writer) (*slog.Logger, error) {
 		var lv slog.Level
 		if err := lv.UnmarshalText([]byte(*level)); err != nil {

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/matlens/matlens/ingest"
+)
+
+// config is the effective configuration of a command. It is built in the
+// documented precedence: defaults, then the --config file, then the
+// environment, then flags (flags are declared with the result of the first
+// three as their defaults, so whatever the user types wins).
+type config struct {
+	DB     string       `yaml:"db"`
+	Source sourceConfig `yaml:"source"`
+	Ingest ingestConfig `yaml:"ingest"`
+	Run    runConfig    `yaml:"run"`
+	Log    logConfig    `yaml:"log"`
+}
+
+type sourceConfig struct {
+	// PG is Dagster's PostgreSQL DSN.
+	PG string `yaml:"pg"`
+	// File is a pg_dump or COPY text file of event_logs.
+	File string `yaml:"file"`
+	// DagsterYAML points at Dagster's own dagster.yaml; its storage section
+	// gives the DSN when PG is empty.
+	DagsterYAML string `yaml:"dagster_yaml"`
+}
+
+type ingestConfig struct {
+	BatchRows    int             `yaml:"batch_rows"`
+	BatchBytes   int             `yaml:"batch_bytes"`
+	RereadWindow int64           `yaml:"reread_window"`
+	LockWait     duration        `yaml:"lock_wait"`
+	MetadataKeys *metadataConfig `yaml:"metadata_keys"`
+}
+
+// metadataConfig replaces the default metadata-key mapping, field by field.
+type metadataConfig struct {
+	Size           []sizeKeyConfig `yaml:"size"`
+	Rows           []string        `yaml:"rows"`
+	ExecutionTimeS []string        `yaml:"execution_time_s"`
+	MemoryMB       []string        `yaml:"memory_mb"`
+	Location       []string        `yaml:"location"`
+}
+
+type sizeKeyConfig struct {
+	Key  string `yaml:"key"`
+	Unit string `yaml:"unit"`
+}
+
+type runConfig struct {
+	// MaxRejects is how many quarantined rows a run may produce before it
+	// exits with exitRejects; -1 means any number.
+	MaxRejects int64 `yaml:"max_rejects"`
+}
+
+type logConfig struct {
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+// duration reads "30s" / "2m" in YAML.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 30s or 2m", n.Line, n.Value)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+func defaultConfig() config {
+	io := ingest.DefaultOptions()
+	return config{
+		Ingest: ingestConfig{
+			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
+			LockWait: duration(io.LockWait),
+		},
+		Run: runConfig{MaxRejects: -1},
+		Log: logConfig{Format: "text", Level: "info"},
+	}
+}
+
+// sizeUnits are the units a size metadata key may be declared in.
+var sizeUnits = map[string]float64{
+	"bytes": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20, "mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30,
+}
+
+// metadataKeys returns the ingest mapping: the defaults, with each field
+// the config file sets replaced.
+func (c *config) metadataKeys() (ingest.MetadataKeys, error) {
+	keys := ingest.DefaultMetadataKeys()
+	m := c.Ingest.MetadataKeys
+	if m == nil {
+		return keys, nil
+	}
+	if m.Size != nil {
+		keys.Size = nil
+		for _, s := range m.Size {
+			mult, ok := sizeUnits[strings.ToLower(s.Unit)]
+			if !ok || s.Key == "" {
+				return keys, usagef("config ingest.metadata_keys.size: key %q has unit %q; want a key and one of bytes, KiB, MiB, GiB", s.Key, s.Unit)
+			}
+			keys.Size = append(keys.Size, ingest.SizeKey{Key: s.Key, BytesPerUnit: mult})
+		}
+	}
+	for _, f := range []struct {
+		src []string
+		dst *[]string
+	}{{m.Rows, &keys.Rows}, {m.ExecutionTimeS, &keys.ExecTimeS}, {m.MemoryMB, &keys.MemoryMB}, {m.Location, &keys.Location}} {
+		if f.src != nil {
+			*f.dst = f.src
+		}
+	}
+	return keys, nil
+}
+
+// configPath finds --config in args without parsing the rest, so the file
+// can supply the other flags' defaults.
+func configPath(args []string, getenv env) string {
+	for i, a := range args {
+		for _, name := range []string{"--config", "-config"} {
+			if a == name && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, name+"="); ok {
+				return v
+			}
+		}
+	}
+	return getenv("MATLENS_CONFIG")
+}
+
+// loadConfig builds defaults < file < environment.
+func loadConfig(args []string, getenv env) (config, error) {
+	c := defaultConfig()
+	if path := configPath(args, getenv); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, usagef("--config: %v", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, usagef("config %s: %s", path, strings.ReplaceAll(err.Error(), "\n ", ""))
+		}
+	}
+	if v := getenv("MATLENS_DB"); v != "" {
+		c.DB = v
+	}
+	if c.Source.PG == "" && c.Source.File == "" {
+		if v := getenv("DATABASE_URL"); v != "" {
+			c.Source.PG = v
+		} else if v := dsnFromPGEnv(getenv); v != "" {
+			c.Source.PG = v
+		} else if c.Source.DagsterYAML != "" {
+			dsn, err := dsnFromDagsterYAML(c.Source.DagsterYAML, getenv)
+			if err != nil {
+				return c, err
+			}
+			c.Source.PG = dsn
+		}
+	}
+	return c, nil
+}
+
+// dsnFromDagsterYAML reads the PostgreSQL connection from Dagster's own
+// instance file: `storage: postgres:` (or the older
+// `event_log_storage: config:`), with `postgres_url` or `postgres_db`,
+// resolving `{env: VAR}` references through the injected environment.
+func dsnFromDagsterYAML(path string, getenv env) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("source.dagster_yaml: %v", err)
+	}
+	var doc struct {
+		Storage struct {
+			Postgres *dagsterPG `yaml:"postgres"`
+		} `yaml:"storage"`
+		EventLogStorage struct {
+			Config *dagsterPG `yaml:"config"`
+		} `yaml:"event_log_storage"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return "", usagef("source.dagster_yaml %s: %v", path, err)
+	}
+	pg := doc.Storage.Postgres
+	if pg == nil {
+		pg = doc.EventLogStorage.Config
+	}
+	if pg == nil {
+		return "", usagef("source.dagster_yaml %s: no `storage: postgres:` or `event_log_storage: config:` section", path)
+	}
+	resolve := func(what string, v envValue) (string, error) {
+		if v.Env == "" {
+			return v.Value, nil
+		}
+		s := getenv(v.Env)
+		if s == "" {
+			return "", usagef("source.dagster_yaml %s: %s refers to $%s, which is not set", path, what, v.Env)
+		}
+		return s, nil
+	}
+	if pg.URL.Value != "" || pg.URL.Env != "" {
+		return resolve("postgres_url", pg.URL)
+	}
+	db := pg.DB
+	if db == nil {
+		return "", usagef("source.dagster_yaml %s: the postgres section has neither postgres_url nor postgres_db", path)
+	}
+	fields := map[string]string{}
+	for _, f := range []struct {
+		name string
+		v    envValue
+	}{{"username", db.Username}, {"password", db.Password}, {"hostname", db.Hostname}, {"db_name", db.DBName}, {"port", db.Port}, {"scheme", db.Scheme}} {
+		s, err := resolve("postgres_db."+f.name, f.v)
+		if err != nil {
+			return "", err
+		}
+		fields[f.name] = s
+	}
+	if fields["hostname"] == "" || fields["db_name"] == "" {
+		return "", usagef("source.dagster_yaml %s: postgres_db needs hostname and db_name", path)
+	}
+	u := url.URL{Scheme: "postgresql", Host: fields["hostname"], Path: "/" + fields["db_name"]}
+	if fields["port"] != "" {
+		u.Host += ":" + fields["port"]
+	}
+	if fields["password"] != "" {
+		u.User = url.UserPassword(fields["username"], fields["password"])
+	} else if fields["username"] != "" {
+		u.User = url.User(fields["username"])
+	}
+	q := url.Values{}
+	for k, v := range db.Params {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+type dagsterPG struct {
+	URL envValue   `yaml:"postgres_url"`
+	DB  *dagsterDB `yaml:"postgres_db"`
+}
+
+type dagsterDB struct {
+	Username envValue          `yaml:"username"`
+	Password envValue          `yaml:"password"`
+	Hostname envValue          `yaml:"hostname"`
+	DBName   envValue          `yaml:"db_name"`
+	Port     envValue          `yaml:"port"`
+	Scheme   envValue          `yaml:"scheme"`
+	Params   map[string]string `yaml:"params"`
+}
+
+// envValue is Dagster's "string or {env: VAR}" config value.
+type envValue struct {
+	Value string
+	Env   string
+}
+
+func (e *envValue) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		e.Value = n.Value
+		return nil
+	}
+	var m struct {
+		Env string `yaml:"env"`
+	}
+	if err := n.Decode(&m); err != nil || m.Env == "" {
+		return fmt.Errorf("line %d: want a value or {env: VAR}", n.Line)
+	}
+	e.Env = m.Env
+	return nil
+}
+
+// cmdConfig prints the effective configuration, secrets redacted.
+func cmdConfig(args []string, stdout, stderr io.Writer, getenv env) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	fs := newFlagSet("config", stderr)
+	fs.String("config", "", "the YAML configuration file (default: $MATLENS_CONFIG)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg.Source.PG = ingest.RedactDSN(cfg.Source.PG)
+	// Show the mapping in effect, not just what the file changed.
+	keys, err := cfg.metadataKeys()
+	if err != nil {
+		return err
+	}
+	cfg.Ingest.MetadataKeys = metadataConfigOf(keys)
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	_, err = stdout.Write(out)
+	return err
+}
+
+// metadataConfigOf renders a mapping in the config file's own terms.
+func metadataConfigOf(k ingest.MetadataKeys) *metadataConfig {
+	unit := map[float64]string{1: "bytes", 1 << 10: "KiB", 1 << 20: "MiB", 1 << 30: "GiB"}
+	m := &metadataConfig{Rows: k.Rows, ExecutionTimeS: k.ExecTimeS, MemoryMB: k.MemoryMB, Location: k.Location}
+	for _, s := range k.Size {
+		u, ok := unit[s.BytesPerUnit]
+		if !ok {
+			u = fmt.Sprintf("x%g bytes", s.BytesPerUnit)
+		}
+		m.Size = append(m.Size, sizeKeyConfig{Key: s.Key, Unit: u})
+	}
+	return m
+}
