@@ -64,8 +64,11 @@ type Stats struct {
 	Batches         int64
 	WatermarkBefore int64
 	WatermarkAfter  int64
-	FlushedByBytes  int64 // batches flushed by the byte ceiling, not the row ceiling
-	Elapsed         time.Duration
+	// TargetID is the source's highest id when the run started (0 when the
+	// source cannot say); progress is WatermarkAfter against it.
+	TargetID       int64
+	FlushedByBytes int64 // batches flushed by the byte ceiling, not the row ceiling
+	Elapsed        time.Duration
 }
 
 // Run ingests every new row of src into the store: rows above the watermark
@@ -113,7 +116,12 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 		}
 		err = errors.Join(err, store.finishRun(runID, &st, status, err))
 	}()
-	logger.Info("ingest started", "source", st.Source, "watermark", watermark, "reread_from", from)
+	if sz, ok := src.(Sizer); ok {
+		if st.TargetID, err = sz.MaxID(ctx); err != nil {
+			return st, err
+		}
+	}
+	logger.Info("ingest started", "source", st.Source, "watermark", watermark, "reread_from", from, "source_max_id", st.TargetID)
 
 	// Two batches: the reader fills one while the loader commits the other,
 	// so reading/decoding and DuckDB overlap and memory stays at two batches.

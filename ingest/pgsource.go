@@ -240,3 +240,21 @@ func ExtractionSQL(afterID int64) string {
 	q = strings.Replace(q, "$1", fmt.Sprint(afterID), 1)
 	return strings.Replace(q, "$2", "ARRAY["+strings.Join(quoted, ",")+"]::text[]", 1)
 }
+
+// MaxID returns the highest id in event_logs (cheap: the primary key's
+// last entry), so progress can show how far a run has come.
+func (s *PostgresSource) MaxID(ctx context.Context) (id int64, err error) {
+	conn, err := s.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { err = errors.Join(err, conn.Close(context.Background())) }()
+	var v *int64
+	if err := conn.QueryRow(ctx, "SELECT max(id) FROM event_logs").Scan(&v); err != nil {
+		return 0, &SourceError{Op: "read max id on " + s.name, Err: s.redact(err)}
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}

@@ -26,3 +26,9 @@ type Source interface {
 	Name() string
 	Read(ctx context.Context, q Query, fn func(*Row) error) error
 }
+
+// Sizer is a Source that can say, cheaply, the highest id it holds; Run uses
+// it to report how far it has come.
+type Sizer interface {
+	MaxID(ctx context.Context) (int64, error)
+}

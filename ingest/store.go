@@ -209,15 +209,23 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 		loaded += n
 	}
 	now := time.Now().UTC()
+	var rejected int64
 	for _, r := range b.Rejects {
 		key, id, line := rejectKey(source, r)
-		_, err := tx.ExecContext(ctx,
+		res, err := tx.ExecContext(ctx,
 			`INSERT INTO rejected_events (reject_key, source, event_id, line, event_type, reason, excerpt, rejected_at)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
 			key, source, id, line, sql.NullString{String: r.Type, Valid: r.Type != ""}, r.Reason, r.Excerpt, now)
 		if err != nil {
 			return 0, fmt.Errorf("quarantine event %d: %w", r.EventID, err)
 		}
+		// A row quarantined by an earlier run (a cut line without an id is
+		// re-read every time) is not a new reject.
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("quarantine event %d: %w", r.EventID, err)
+		}
+		rejected += n
 	}
 	if b.MinID > 0 {
 		if _, err := tx.ExecContext(ctx, touchedRunsSQL, b.MinID, b.MaxID); err != nil {
@@ -245,7 +253,7 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 		}
 	}
 	st.RowsLoaded += loaded
-	st.RowsRejected += int64(len(b.Rejects))
+	st.RowsRejected += rejected
 	st.Batches++
 	if b.MaxID > st.WatermarkAfter {
 		st.WatermarkAfter = b.MaxID

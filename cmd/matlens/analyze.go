@@ -12,14 +12,17 @@ import (
 
 // cmdAnalyze computes asset_stats, alerts and capacity_plan in the DuckDB
 // file ingest filled.
-func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, _ env) error {
+func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
 	fs := newFlagSet("analyze", stderr)
-	db := fs.String("db", "", "the matlens DuckDB file (filled by matlens ingest)")
+	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file ingest filled (default: config db or $MATLENS_DB)")
 	asOf := fs.String("as-of", "", "analyze as of this RFC 3339 time (default: the latest event loaded)")
-	lockWait := fs.Duration("lock-wait", ingest.DefaultOptions().LockWait, "how long to wait for a DuckDB file another process holds")
+	lockWait := fs.Duration("lock-wait", time.Duration(cfg.Ingest.LockWait), "how long to wait for a DuckDB file another process holds")
 	opts := analyze.DefaultOptions()
 	addAnalyzeFlags(fs, &opts)
-	newLogger := logFlags(fs, "info")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -60,8 +60,9 @@ type sizeKeyConfig struct {
 }
 
 type runConfig struct {
-	// MaxRejects is how many quarantined rows a run may produce before it
-	// exits with exitRejects; -1 means any number.
+	// MaxRejects is how many rows a run may quarantine and still exit 0;
+	// above it the run finishes its work and exits with exitRejects, so a
+	// scheduler notices. -1 means any number.
 	MaxRejects int64 `yaml:"max_rejects"`
 }
 
@@ -91,7 +92,7 @@ func defaultConfig() config {
 			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
 			LockWait: duration(io.LockWait),
 		},
-		Run: runConfig{MaxRejects: -1},
+		Run: runConfig{MaxRejects: 0},
 		Log: logConfig{Format: "text", Level: "info"},
 	}
 }

@@ -97,7 +97,7 @@ func ingestFlags(fs *flag.FlagSet, cfg config) func() (ingest.Options, error) {
 func commonFlags(fs *flag.FlagSet, cfg config, dbHelp string) (db *string, newLogger func(io.Writer) (*slog.Logger, error)) {
 	fs.String("config", "", "the YAML configuration file (default: $MATLENS_CONFIG)")
 	db = fs.String("db", cfg.DB, dbHelp)
-	return db, logFlags(fs, cfg.Log)
+	return db, configuredLogFlags(fs, cfg.Log)
 }
 
 func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) error {
@@ -109,6 +109,7 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	src := addSourceFlags(fs, cfg)
 	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
 	ingestOpts := ingestFlags(fs, cfg)
+	maxRejects := fs.Int64("max-rejects", cfg.Run.MaxRejects, "exit 5 when a run quarantines more rows than this (-1: any number)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -132,10 +133,16 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 		return err
 	}
 	defer store.Close()
+	progress := newIngestProgress(stderr)
+	opts.Progress = progress.update
 	st, err := ingest.Run(ctx, source, store, opts, logger)
+	progress.finish()
 	printIngestSummary(stdout, st)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
+	}
+	if *maxRejects >= 0 && st.RowsRejected > *maxRejects {
+		return rejectsError{rejected: st.RowsRejected, allowed: *maxRejects}
 	}
 	return nil
 }

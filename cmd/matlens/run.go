@@ -20,6 +20,7 @@ const (
 	exitUsage       = 2 // bad flag, bad config value, missing argument
 	exitSourceDown  = 3 // Dagster's PostgreSQL (or the source file) unreachable
 	exitLocked      = 4 // the DuckDB file is held by another process
+	exitRejects     = 5 // finished, but quarantined more rows than run.max_rejects allows
 	exitInterrupted = 130
 )
 
@@ -39,6 +40,14 @@ Every command takes --config FILE (YAML; default $MATLENS_CONFIG). Precedence:
 flags, then environment, then the config file, then built-in defaults.
 Run "matlens <command> -h" for a command's flags.
 `
+
+// rejectsError: the run did all its work but quarantined more rows than
+// allowed; the rows are in rejected_events.
+type rejectsError struct{ rejected, allowed int64 }
+
+func (e rejectsError) Error() string {
+	return fmt.Sprintf("%d rows quarantined, more than run.max_rejects=%d allows; see the rejected_events table", e.rejected, e.allowed)
+}
 
 // usageError is a mistake in how matlens was called; it exits with exitUsage.
 type usageError struct{ msg string }
@@ -88,9 +97,12 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "matlens:", err)
 	var ue usageError
 	var se *ingest.SourceError
+	var re rejectsError
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &re):
+		return exitRejects
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case errors.Is(err, ingest.ErrLocked):
@@ -122,9 +134,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// logFlags adds --log-format and --log-level over the configured defaults
-// and returns a constructor.
-func logFlags(fs *flag.FlagSet, cfg logConfig) func(io.Writer) (*slog.Logger, error) {
+// logFlags adds --log-format and --log-level with a default level.
+func logFlags(fs *flag.FlagSet, defaultLevel string) func(io.Writer) (*slog.Logger, error) {
+	return configuredLogFlags(fs, logConfig{Format: "text", Level: defaultLevel})
+}
+
+// configuredLogFlags adds --log-format and --log-level over the configured
+// defaults and returns a constructor.
+func configuredLogFlags(fs *flag.FlagSet, cfg logConfig) func(io.Writer) (*slog.Logger, error) {
 	format := fs.String("log-format", cfg.Format, "log format: text or json")
 	level := fs.String("log-level", cfg.Level, "log level: debug, info, warn, error")
 	return func(w io.Writer) (*slog.Logger, error) {

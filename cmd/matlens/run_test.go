@@ -172,3 +172,22 @@ func TestDemoRunsTwiceAndProtectsOtherFiles(t *testing.T) {
 		t.Errorf("demo over a real file: exit %d, %s", code, stderr)
 	}
 }
+
+func TestRejectsAboveThresholdExitFive(t *testing.T) {
+	excerpt := filepath.Join(filepath.Dir(compatDump(t)), "dagster-0.14.1-pg_dump-excerpt.txt")
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "ingest", "--source", excerpt, "--db", db)
+	if code != exitRejects || !strings.Contains(stderr, "2 rows quarantined") || !strings.Contains(out, "2 rejected") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d for the excerpt's 2 cut lines", code, out, stderr, exitRejects)
+	}
+	// Allowed: the same data passes with a threshold, and a re-run has no
+	// new rejects at all.
+	code, _, stderr = runCLI(t, noEnv, "ingest", "--source", excerpt, "--db", filepath.Join(t.TempDir(), "n.duckdb"), "--max-rejects", "2")
+	if code != exitOK {
+		t.Errorf("with --max-rejects 2: exit %d %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, noEnv, "ingest", "--source", excerpt, "--db", db)
+	if code != exitOK {
+		t.Errorf("re-run: exit %d %s", code, stderr)
+	}
+}
