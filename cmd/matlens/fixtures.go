@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
 )
@@ -20,6 +22,7 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	fs.String("config", "", "the YAML configuration file (accepted for uniformity; this command reads nothing from it)")
 	pg := fs.String("pg", "", "load into this (empty) PostgreSQL database with COPY")
 	out := fs.String("out", "", "write a pg_dump-style file instead")
+	ifEmpty := fs.Bool("if-empty", false, "with --pg: do nothing when event_logs already holds rows (for docker-compose seeding)")
 	expectedPath := fs.String("expected", "", "where to write the expected answers (default: FILE.expected.json with --out)")
 	o := fixtures.DefaultOptions()
 	fs.IntVar(&o.Assets, "assets", o.Assets, "number of assets")
@@ -53,6 +56,16 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		}
 		if dsn == "" {
 			return usagef("give --pg DSN (an empty database) or --out FILE")
+		}
+		if *ifEmpty {
+			n, err := eventRows(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				fmt.Fprintf(stdout, "fixtures: %s already holds %d event rows; left as is\n", ingest.RedactDSN(dsn), n)
+				return nil
+			}
 		}
 		var err error
 		if exp, err = fixtures.LoadPostgres(ctx, dsn, o); err != nil {
@@ -94,4 +107,19 @@ func writeDumpFile(ctx context.Context, path string, o fixtures.Options) (exp *f
 		return nil, fmt.Errorf("fixtures: %w", err)
 	}
 	return exp, nil
+}
+
+// eventRows counts event_logs rows, 0 when the table does not exist.
+func eventRows(ctx context.Context, dsn string) (n int64, err error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, &ingest.SourceError{Op: "connect to " + ingest.RedactDSN(dsn), Err: err}
+	}
+	defer func() { err = errors.Join(err, conn.Close(ctx)) }()
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('event_logs') IS NOT NULL").Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	err = conn.QueryRow(ctx, "SELECT count(*) FROM event_logs").Scan(&n)
+	return n, err
 }
