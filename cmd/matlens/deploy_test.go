@@ -23,9 +23,9 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 	}
 	var compose struct {
 		Services map[string]struct {
-			Image     string            `yaml:"image"`
-			Build     string            `yaml:"build"`
-			Command   []string          `yaml:"command"`
+			Image     string   `yaml:"image"`
+			Build     string   `yaml:"build"`
+			Command   []string `yaml:"command"`
 			DependsOn map[string]struct {
 				Condition string `yaml:"condition"`
 			} `yaml:"depends_on"`
