@@ -16,6 +16,12 @@ var DuckDB embed.FS
 //go:embed postgres/*.sql
 var Postgres embed.FS
 
+// Examples holds the analyst example queries (examples/*.sql), one
+// statement each; tests run every one of them against fixture data.
+//
+//go:embed examples/*.sql
+var Examples embed.FS
+
 // MustRead returns the text of one embedded file; a missing file is a build
 // mistake, so it panics.
 func MustRead(fs embed.FS, name string) string {
