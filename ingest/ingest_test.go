@@ -31,6 +31,22 @@ func smallFixture() fixtures.Options {
 	return o
 }
 
+// fixtureSource loads a generated deployment into a fresh PostgreSQL
+// database and returns its DSN, a source reading it, and the answers.
+func fixtureSource(t *testing.T, o fixtures.Options) (string, *ingest.PostgresSource, *fixtures.Expected) {
+	t.Helper()
+	dsn := ingesttest.NewPostgres(t)
+	exp, err := fixtures.LoadPostgres(context.Background(), dsn, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ingest.NewPostgresSource(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn, src, exp
+}
+
 // ingestOnce opens the DuckDB file, runs the stage and closes the file,
 // checking that every Arrow allocation was released.
 func ingestOnce(t *testing.T, src ingest.Source, dbPath string, mutate func(*ingest.Options)) ingest.Stats {
@@ -110,16 +126,8 @@ func tableDigests(t *testing.T, path string) map[string]string {
 }
 
 func TestIngestPostgresMatchesGeneratorAnswers(t *testing.T) {
-	dsn := ingesttest.NewPostgres(t)
 	ctx := context.Background()
-	exp, err := fixtures.LoadPostgres(ctx, dsn, smallFixture())
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := ingest.NewPostgresSource(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn, src, exp := fixtureSource(t, smallFixture())
 	dbPath := filepath.Join(t.TempDir(), "m.duckdb")
 	// Small batches so the answers also hold across batch boundaries.
 	st := ingestOnce(t, src, dbPath, func(o *ingest.Options) { o.BatchRows = 997 })
