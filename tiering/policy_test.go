@@ -1,0 +1,140 @@
+package tiering
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// policyUsages mixes moves down the waterfall, a stay, a move to a managed
+// class and a rewritten asset, so each policy format shows every branch.
+func policyUsages() []Usage {
+	return []Usage{
+		{AssetKey: "events/daily", Partition: "2026-01-01", SizeBytes: 100 * gib, HistoryDays: 60},
+		{AssetKey: "events/daily", Partition: "2026-01-02", SizeBytes: 100 * gib, HistoryDays: 60, ReadByPipelines: true},
+		{AssetKey: "marts/orders", SizeBytes: 100 * gib, HistoryDays: 90, RewritesPerMonth: 30, ReadsPerMonth: 1},
+		{AssetKey: "marts/monthly", StoragePrefix: "warehouse/marts/monthly/", SizeBytes: 200 * gib, HistoryDays: 120, RewritesPerMonth: 1},
+		{AssetKey: "raw/logs", SizeBytes: 50 * gib, HistoryDays: 60, ReadsPerMonth: 0.2, ReadByPipelines: true},
+	}
+}
+
+func TestLifecyclePoliciesGolden(t *testing.T) {
+	t.Parallel()
+	sheet := mustSheet(t)
+	for _, pn := range []string{"aws", "gcp", "azure"} {
+		o := DefaultOptions()
+		o.Provider = pn
+		us := policyUsages()
+		if pn == "azure" {
+			for i := range us {
+				us[i].StoragePrefix = "dagster/" + policyPrefix(Recommendation{AssetKey: us[i].AssetKey, Partition: us[i].Partition})
+			}
+		}
+		recs, err := RecommendAll(sheet, us, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := LifecyclePolicies(sheet, recs, pn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Fatalf("%s: no policy files", pn)
+		}
+		for name, got := range files {
+			var doc map[string]any
+			if err := json.Unmarshal(got, &doc); err != nil {
+				t.Fatalf("%s: invalid JSON: %v", name, err)
+			}
+			checkPolicyShape(t, pn, name, doc)
+			path := filepath.Join("testdata", "policies", pn, name)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./tiering -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s (-update to accept):\n%s", name, path, got)
+			}
+		}
+	}
+}
+
+// checkPolicyShape asserts the structure each cloud's API expects, so a
+// golden file accepted by eye cannot drift into a shape the API rejects.
+func checkPolicyShape(t *testing.T, provider, name string, doc map[string]any) {
+	t.Helper()
+	list := func(v any) []any { l, _ := v.([]any); return l }
+	obj := func(v any) map[string]any { m, _ := v.(map[string]any); return m }
+	switch name {
+	case S3LifecycleFile:
+		rules := list(doc["Rules"])
+		if len(rules) == 0 {
+			t.Fatalf("%s: no Rules", name)
+		}
+		for _, r := range rules {
+			r := obj(r)
+			tr := obj(list(r["Transitions"])[0])
+			if r["Status"] != "Enabled" || obj(r["Filter"])["Prefix"] == nil || tr["StorageClass"] == nil || tr["Days"] == nil {
+				t.Errorf("%s: bad rule %v", name, r)
+			}
+		}
+	case GCSLifecycleFile:
+		for _, r := range list(obj(doc["lifecycle"])["rule"]) {
+			a, c := obj(obj(r)["action"]), obj(obj(r)["condition"])
+			if a["type"] != "SetStorageClass" || a["storageClass"] == nil || c["age"] == nil || len(list(c["matchesPrefix"])) != 1 {
+				t.Errorf("%s: bad rule %v", name, r)
+			}
+		}
+	case GCSAutoclassFile:
+		if obj(doc["autoclass"])["enabled"] != true {
+			t.Errorf("%s: %v", name, doc)
+		}
+	case AzurePolicyFile:
+		for _, r := range list(doc["rules"]) {
+			r := obj(r)
+			def := obj(r["definition"])
+			base := obj(obj(def["actions"])["baseBlob"])
+			if r["type"] != "Lifecycle" || r["enabled"] != true || len(base) != 1 {
+				t.Errorf("%s: bad rule %v", name, r)
+			}
+			for action, cond := range base {
+				if !slices.Contains([]string{"tierToCool", "tierToCold", "tierToArchive"}, action) || obj(cond)["daysAfterLastAccessTimeGreaterThan"] == nil {
+					t.Errorf("%s: bad action %s %v", name, action, cond)
+				}
+			}
+		}
+	default:
+		t.Errorf("%s: unexpected policy file %s", provider, name)
+	}
+}
+
+func TestLifecyclePoliciesOnlyPayingMoves(t *testing.T) {
+	t.Parallel()
+	sheet := mustSheet(t)
+	recs, err := RecommendAll(sheet, []Usage{
+		{AssetKey: "marts/orders", SizeBytes: 100 * gib, HistoryDays: 90, RewritesPerMonth: 30, ReadsPerMonth: 1},
+		{AssetKey: "events/new", SizeBytes: 100 * gib, HistoryDays: 10},
+	}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := LifecyclePolicies(sheet, recs, "aws")
+	if err != nil || len(files) != 0 {
+		t.Errorf("stays produced policies: %v %v", files, err)
+	}
+}
