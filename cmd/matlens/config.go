@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/tiering"
 )
 
 // config is the effective configuration of a command. It is built in the
@@ -20,11 +21,30 @@ import (
 // environment, then flags (flags are declared with the result of the first
 // three as their defaults, so whatever the user types wins).
 type config struct {
-	DB     string       `yaml:"db"`
-	Source sourceConfig `yaml:"source"`
-	Ingest ingestConfig `yaml:"ingest"`
-	Run    runConfig    `yaml:"run"`
-	Log    logConfig    `yaml:"log"`
+	DB      string        `yaml:"db"`
+	Source  sourceConfig  `yaml:"source"`
+	Ingest  ingestConfig  `yaml:"ingest"`
+	Tiering tieringConfig `yaml:"tiering"`
+	Run     runConfig     `yaml:"run"`
+	Log     logConfig     `yaml:"log"`
+}
+
+// tieringConfig sets the storage-class recommendation (tiering.Options)
+// and the price sheet.
+type tieringConfig struct {
+	Provider             string            `yaml:"provider"`
+	Region               string            `yaml:"region"`
+	CurrentClass         string            `yaml:"current_class"`
+	CurrentClassByPrefix map[string]string `yaml:"current_class_by_prefix"`
+	PaybackMonths        float64           `yaml:"payback_months"`
+	MinHistoryDays       float64           `yaml:"min_history_days"`
+	AllowArchiveForRead  bool              `yaml:"allow_archive_for_read"`
+	HotReadsPerDay       float64           `yaml:"hot_reads_per_day"`
+	WarmReadsPerDay      float64           `yaml:"warm_reads_per_day"`
+	AllowedClasses       []string          `yaml:"allowed_classes"`
+	// PricesFile is a YAML file whose entries override the built-in price
+	// sheet, field by field.
+	PricesFile string `yaml:"prices_file"`
 }
 
 type sourceConfig struct {
@@ -87,10 +107,15 @@ func (d duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 func defaultConfig() config {
 	io := ingest.DefaultOptions()
+	to := tiering.DefaultOptions()
 	return config{
 		Ingest: ingestConfig{
 			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
 			LockWait: duration(io.LockWait),
+		},
+		Tiering: tieringConfig{
+			Provider: to.Provider, PaybackMonths: to.PaybackMonths, MinHistoryDays: to.MinHistoryDays,
+			HotReadsPerDay: to.HotReadsPerDay, WarmReadsPerDay: to.WarmReadsPerDay,
 		},
 		Run: runConfig{MaxRejects: 0},
 		Log: logConfig{Format: "text", Level: "info"},
@@ -329,4 +354,36 @@ func metadataConfigOf(k ingest.MetadataKeys) *metadataConfig {
 		m.Size = append(m.Size, sizeKeyConfig{Key: s.Key, Unit: u})
 	}
 	return m
+}
+
+// tieringOptions converts the config section.
+func (c *config) tieringOptions() tiering.Options {
+	t := c.Tiering
+	return tiering.Options{
+		Provider: t.Provider, Region: t.Region, AllowArchiveForRead: t.AllowArchiveForRead,
+		PaybackMonths: t.PaybackMonths, MinHistoryDays: t.MinHistoryDays,
+		HotReadsPerDay: t.HotReadsPerDay, WarmReadsPerDay: t.WarmReadsPerDay,
+		CurrentClass: t.CurrentClass, CurrentClassByPrefix: t.CurrentClassByPrefix,
+		AllowedClasses: t.AllowedClasses,
+	}
+}
+
+// priceSheet is the built-in sheet with the configured overrides applied.
+func (c *config) priceSheet() (*tiering.PriceSheet, error) {
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		return nil, fmt.Errorf("price sheet: %w", err)
+	}
+	if c.Tiering.PricesFile == "" {
+		return sheet, nil
+	}
+	f, err := os.Open(c.Tiering.PricesFile)
+	if err != nil {
+		return nil, usagef("tiering.prices_file: %v", err)
+	}
+	defer f.Close()
+	if err := sheet.Override(f); err != nil {
+		return nil, usagef("tiering.prices_file %s: %v", c.Tiering.PricesFile, err)
+	}
+	return sheet, nil
 }

@@ -116,3 +116,26 @@ event_log_storage:
 		t.Errorf("exit %d, %s", code, stderr)
 	}
 }
+
+func TestPricesShowsOverrides(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := runCLI(t, noEnv, "prices", "--provider", "gcp", "--json")
+	if code != exitOK || !strings.Contains(out, "NEARLINE") {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
+	}
+	code, _, stderr = runCLI(t, noEnv, "prices", "--provider", "ibm")
+	if code != exitUsage || !strings.Contains(stderr, `"ibm"`) {
+		t.Errorf("unknown provider: exit %d %s", code, stderr)
+	}
+	override := writeFile(t, dir, "prices.yaml", "providers:\n  aws:\n    classes:\n      STANDARD:\n        storage_usd_per_gb_month: 0.0999\n")
+	cfg := writeFile(t, dir, "m.yaml", "tiering:\n  prices_file: "+override+"\n")
+	code, out, stderr = runCLI(t, noEnv, "prices", "--config", cfg, "--provider", "aws")
+	if code != exitOK || !strings.Contains(out, "0.0999") {
+		t.Errorf("override not shown: exit %d %s %s", code, out, stderr)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "providers:\n  aws:\n    classes:\n      STANDARD:\n        storage_usd_per_gb_mnth: 1\n")
+	code, _, stderr = runCLI(t, noEnv, "prices", "--prices", bad)
+	if code != exitUsage || !strings.Contains(stderr, "storage_usd_per_gb_mnth") {
+		t.Errorf("bad override: exit %d %s", code, stderr)
+	}
+}

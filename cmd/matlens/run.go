@@ -32,6 +32,7 @@ Usage:
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
+  matlens prices    [--provider P] [--json]                  the effective storage price sheet
   matlens config    [--config FILE]                          the effective configuration, secrets redacted
   matlens bench     --pg SERVER_DSN [--rows 200000,2000000] [--k 5]
                                                             cold run vs PostgreSQL's read limit
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "fixtures":
 		err = cmdFixtures(ctx, rest, stdout, stderr, getenv)
+	case "prices":
+		err = cmdPrices(rest, stdout, stderr, getenv)
 	case "config":
 		err = cmdConfig(rest, stdout, stderr, getenv)
 	case "bench":
