@@ -30,6 +30,8 @@ Usage:
   matlens demo      [--db FILE]                             whole pipeline on built-in data, no server
   matlens run       (--pg DSN | --source FILE) --db FILE     nightly job (today: ingest)
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
+  matlens analyze   --db FILE                                per-asset statistics, alerts, capacity plan
+  matlens plan      inventory|memory|network ... [--json]    the guide's calculators
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
   matlens prices    [--provider P] [--json]                  the effective storage price sheet
@@ -73,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 	switch cmd {
 	case "ingest", "run":
 		err = cmdIngest(ctx, cmd, rest, stdout, stderr, getenv)
+	case "analyze":
+		err = cmdAnalyze(ctx, rest, stdout, stderr, getenv)
+	case "plan":
+		err = cmdPlan(ctx, rest, stdout, stderr, getenv)
 	case "demo":
 		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "fixtures":

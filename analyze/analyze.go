@@ -1,0 +1,344 @@
+package analyze
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	isql "github.com/matlens/matlens/sql"
+)
+
+var (
+	schemaSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_schema.sql")
+	asOfSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_as_of.sql")
+	paramsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_params.sql")
+	factsSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_facts.sql")
+	baseSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_base.sql")
+	execSeriesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_exec_series.sql")
+	sizeSeriesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_size_series.sql")
+	statsSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_stats.sql")
+	assetRowsSQL  = isql.MustRead(isql.DuckDB, "duckdb/analyze_asset_rows.sql")
+	publishSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_publish.sql")
+	cleanupSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_cleanup.sql")
+)
+
+// Stats summarise one analyze run.
+type Stats struct {
+	AsOf       time.Time
+	Assets     int64 // asset rows in asset_stats
+	Partitions int64 // partition rows in asset_stats
+	Alerts     int64
+	Critical   int64 // alerts by severity
+	Warning    int64
+	PlanRows   int64 // rows in capacity_plan
+	Elapsed    time.Duration
+}
+
+var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?[KMGT]i?B$`)
+
+// Run computes asset_stats, alerts and capacity_plan for one as_of from the
+// fact tables on conn (the single DuckDB connection of the matlens file) and
+// publishes them in one transaction: the current tables are replaced and
+// the same rows appended to the *_history tables, replacing that as_of's
+// earlier rows. A nil logger discards.
+func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger) (st Stats, err error) {
+	start := time.Now()
+	if err := opts.Validate(); err != nil {
+		return st, err
+	}
+	if opts.MemoryLimit != "" && !memoryLimitRE.MatchString(opts.MemoryLimit) {
+		return st, fmt.Errorf("memory limit %q is not a size such as 256MB", opts.MemoryLimit)
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	logger = logger.With("stage", "analyze")
+	mem := opts.Allocator
+	if mem == nil {
+		mem = memory.NewGoAllocator()
+	}
+
+	if opts.MemoryLimit != "" {
+		restore, err := setMemoryLimit(ctx, conn, opts.MemoryLimit)
+		if err != nil {
+			return st, err
+		}
+		defer func() { err = errors.Join(err, restore()) }()
+	}
+	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
+		return st, fmt.Errorf("apply analyze schema: %w", err)
+	}
+	defer func() {
+		// Temp tables would otherwise live as long as the connection.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, cerr := conn.ExecContext(cctx, cleanupSQL); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("drop temp tables: %w", cerr))
+		}
+	}()
+
+	asOf := opts.AsOf.UTC()
+	if opts.AsOf.IsZero() {
+		var latest sql.NullTime
+		if err := conn.QueryRowContext(ctx, asOfSQL).Scan(&latest); err != nil {
+			return st, fmt.Errorf("find as_of: %w", err)
+		}
+		if latest.Valid {
+			asOf = latest.Time.UTC()
+		} else {
+			asOf = time.Now().UTC().Truncate(time.Microsecond)
+			logger.Warn("no events loaded; analyzing an empty store", "as_of", asOf)
+		}
+	}
+	st.AsOf = asOf
+	logger.Info("analyze started", "as_of", asOf, "window_days", opts.WindowDays)
+
+	if _, err := conn.ExecContext(ctx, paramsSQL, asOf, opts.WindowDays); err != nil {
+		return st, fmt.Errorf("set parameters: %w", err)
+	}
+	phase := time.Now()
+	done := func(name string) {
+		logger.Debug("analyze phase finished", "phase", name, "elapsed", time.Since(phase))
+		phase = time.Now()
+	}
+	if _, err := conn.ExecContext(ctx, factsSQL); err != nil {
+		return st, fmt.Errorf("collect facts: %w", err)
+	}
+	done("collect facts")
+	if _, err := conn.ExecContext(ctx, baseSQL); err != nil {
+		return st, fmt.Errorf("aggregate facts: %w", err)
+	}
+	done("aggregate facts")
+	var maxKey sql.NullInt64
+	if err := conn.QueryRowContext(ctx,
+		"SELECT count(*) FILTER (WHERE partition IS NULL), count(*) FILTER (WHERE partition IS NOT NULL), max(key_id) FROM analyze_base",
+	).Scan(&st.Assets, &st.Partitions, &maxKey); err != nil {
+		return st, fmt.Errorf("count assets: %w", err)
+	}
+
+	res := newResults(int(maxKey.Int64))
+	if err := res.scanExec(ctx, conn, opts.RegressionWindow); err != nil {
+		return st, err
+	}
+	done("execution-time statistics")
+	if err := res.scanSize(ctx, conn); err != nil {
+		return st, err
+	}
+	done("size statistics")
+	if res.skipped > 0 {
+		logger.Warn("series left NULL: not describable", "series", res.skipped)
+	}
+	if err := res.store(ctx, conn, mem); err != nil {
+		return st, err
+	}
+	if _, err := conn.ExecContext(ctx, statsSQL); err != nil {
+		return st, fmt.Errorf("join statistics: %w", err)
+	}
+	done("join statistics")
+
+	assets, err := readAssetRows(ctx, conn)
+	if err != nil {
+		return st, err
+	}
+	alerts := evaluateAlerts(assets, opts)
+	for _, a := range alerts {
+		switch a.Severity {
+		case SeverityCritical:
+			st.Critical++
+		case SeverityWarning:
+			st.Warning++
+		}
+	}
+	st.Alerts = int64(len(alerts))
+	if err := storeAlerts(ctx, conn, mem, alerts); err != nil {
+		return st, err
+	}
+	plan, err := capacityPlan(assets, opts)
+	if err != nil {
+		return st, err
+	}
+	st.PlanRows = int64(len(plan))
+	if err := storePlan(ctx, conn, mem, plan); err != nil {
+		return st, err
+	}
+
+	done("alerts and capacity plan")
+	if err := publish(ctx, conn); err != nil {
+		return st, err
+	}
+	done("publish")
+	st.Elapsed = time.Since(start)
+	logger.Info("analyze finished", "as_of", asOf, "assets", st.Assets, "partitions", st.Partitions,
+		"alerts", st.Alerts, "critical", st.Critical, "warning", st.Warning, "elapsed", st.Elapsed)
+	return st, nil
+}
+
+// setMemoryLimit raises DuckDB's memory_limit for analyze (the store keeps
+// it small for the append-only load) and returns how to set it back.
+func setMemoryLimit(ctx context.Context, conn *sql.Conn, limit string) (func() error, error) {
+	var prev string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("read memory_limit: %w", err)
+	}
+	// limit is checked against memoryLimitRE; SET takes no parameters.
+	if _, err := conn.ExecContext(ctx, "SET memory_limit = '"+limit+"'"); err != nil {
+		return nil, fmt.Errorf("set memory_limit: %w", err)
+	}
+	return func() error {
+		if !memoryLimitRE.MatchString(prev) {
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(cctx, "SET memory_limit = '"+prev+"'"); err != nil {
+			return fmt.Errorf("restore memory_limit: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// publish replaces the derived tables and this as_of's history in one
+// transaction.
+func publish(ctx context.Context, conn *sql.Conn) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("publish: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, publishSQL); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("publish: commit: %w", err)
+	}
+	return nil
+}
+
+// results holds what gonum computed, indexed by key_id (1-based).
+type results struct {
+	exec    []execStats
+	size    []sizeStats
+	skipped int
+	scratch []float64
+}
+
+func newResults(maxKey int) *results {
+	r := &results{exec: make([]execStats, maxKey+1), size: make([]sizeStats, maxKey+1)}
+	for i := range r.exec {
+		r.exec[i] = nullExec
+		r.size[i] = nullSize
+	}
+	return r
+}
+
+func (r *results) key(k int64) (int, error) {
+	if k < 1 || k >= int64(len(r.exec)) {
+		return 0, fmt.Errorf("series: key_id %d outside 1..%d", k, len(r.exec)-1)
+	}
+	return int(k), nil
+}
+
+func (r *results) scanExec(ctx context.Context, conn *sql.Conn, window int) error {
+	err := queryArrow(ctx, conn, execSeriesSQL, func(rr array.RecordReader) error {
+		return eachSeries(rr, func(k int64, cols [][]float64) error {
+			i, err := r.key(k)
+			if err != nil {
+				return err
+			}
+			s, err := describeExec(cols[0], window, &r.scratch)
+			if err != nil {
+				r.skipped++
+			}
+			r.exec[i] = s
+			return ctx.Err()
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("execution-time statistics: %w", err)
+	}
+	return nil
+}
+
+func (r *results) scanSize(ctx context.Context, conn *sql.Conn) error {
+	err := queryArrow(ctx, conn, sizeSeriesSQL, func(rr array.RecordReader) error {
+		return eachSeries(rr, func(k int64, cols [][]float64) error {
+			i, err := r.key(k)
+			if err != nil {
+				return err
+			}
+			s, err := describeSize(cols[0], cols[1])
+			if err != nil {
+				r.skipped++
+			}
+			r.size[i] = s
+			return ctx.Err()
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("size statistics: %w", err)
+	}
+	return nil
+}
+
+var gonumSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "key_id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "exec_n", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "exec_mean", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_stddev", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_p50", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_p95", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_p99", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_max", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_latest", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "exec_baseline_median", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_n", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "size_latest", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_mean", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_max", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_growth", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_forecast_30d", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_forecast_90d", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_forecast_365d", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}, nil)
+
+// store writes the gonum results to the temp table analyze_gonum through
+// an Arrow record.
+func (r *results) store(ctx context.Context, conn *sql.Conn, mem memory.Allocator) error {
+	b := array.NewRecordBuilder(mem, gonumSchema)
+	defer b.Release()
+	n := len(r.exec) - 1
+	for _, fb := range b.Fields() {
+		fb.Reserve(n)
+	}
+	f := func(i int) *array.Float64Builder { return b.Field(i).(*array.Float64Builder) }
+	for k := 1; k <= n; k++ {
+		e, s := &r.exec[k], &r.size[k]
+		b.Field(0).(*array.Int64Builder).Append(int64(k))
+		b.Field(1).(*array.Int64Builder).Append(e.n)
+		for i, v := range []float64{e.mean, e.stddev, e.p50, e.p95, e.p99, e.max, e.latest, e.baselineMedian} {
+			appendNullable(f(2+i), v)
+		}
+		b.Field(10).(*array.Int64Builder).Append(s.n)
+		for i, v := range []float64{s.latest, s.mean, s.max, s.growthPerDay, s.forecast30, s.forecast90, s.forecast365} {
+			appendNullable(f(11+i), v)
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	return storeRecord(ctx, conn, rec, "analyze_gonum")
+}

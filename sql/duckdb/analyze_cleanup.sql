@@ -1,0 +1,8 @@
+-- Drop analyze's temp tables (they live on the connection otherwise).
+DROP TABLE IF EXISTS analyze_capacity;
+DROP TABLE IF EXISTS analyze_alerts;
+DROP TABLE IF EXISTS analyze_stats;
+DROP TABLE IF EXISTS analyze_gonum;
+DROP TABLE IF EXISTS analyze_base;
+DROP TABLE IF EXISTS analyze_facts;
+DROP TABLE IF EXISTS analyze_params;
