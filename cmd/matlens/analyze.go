@@ -21,7 +21,11 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file ingest filled (default: config db or $MATLENS_DB)")
 	asOf := fs.String("as-of", "", "analyze as of this RFC 3339 time (default: the latest event loaded)")
 	lockWait := fs.Duration("lock-wait", time.Duration(cfg.Ingest.LockWait), "how long to wait for a DuckDB file another process holds")
-	opts := analyze.DefaultOptions()
+	sheet, err := cfg.priceSheet()
+	if err != nil {
+		return err
+	}
+	opts := cfg.analyzeOptions(sheet)
 	addAnalyzeFlags(fs, &opts)
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/ingest"
 	"github.com/matlens/matlens/tiering"
 )
@@ -24,9 +25,27 @@ type config struct {
 	DB      string        `yaml:"db"`
 	Source  sourceConfig  `yaml:"source"`
 	Ingest  ingestConfig  `yaml:"ingest"`
+	Analyze analyzeConfig `yaml:"analyze"`
 	Tiering tieringConfig `yaml:"tiering"`
 	Run     runConfig     `yaml:"run"`
 	Log     logConfig     `yaml:"log"`
+}
+
+// analyzeConfig holds the analyze stage's thresholds and planner settings
+// (analyze.Options); the flags of `matlens analyze` have the same names
+// with dashes.
+type analyzeConfig struct {
+	WindowDays        float64 `yaml:"window_days"`
+	SpikeSigma        float64 `yaml:"spike_sigma"`
+	MinSuccessRate    float64 `yaml:"min_success_rate"`
+	RegressionFactor  float64 `yaml:"regression_factor"`
+	RegressionWindow  int     `yaml:"regression_window"`
+	AvailableMB       float64 `yaml:"available_mb"`
+	Concurrent        int     `yaml:"concurrent"`
+	PeakHours         float64 `yaml:"peak_hours"`
+	RetentionDays     float64 `yaml:"retention_days"`
+	MultiNode         bool    `yaml:"multi_node"`
+	ComputeUSDPerHour float64 `yaml:"compute_usd_per_hour"`
 }
 
 // tieringConfig sets the storage-class recommendation (tiering.Options)
@@ -108,7 +127,14 @@ func (d duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func defaultConfig() config {
 	io := ingest.DefaultOptions()
 	to := tiering.DefaultOptions()
+	ao := analyze.DefaultOptions()
 	return config{
+		Analyze: analyzeConfig{
+			WindowDays: ao.WindowDays, SpikeSigma: ao.SpikeSigma, MinSuccessRate: ao.MinSuccessRate,
+			RegressionFactor: ao.RegressionFactor, RegressionWindow: ao.RegressionWindow,
+			AvailableMB: ao.AvailableMemoryMB, Concurrent: ao.Concurrency, PeakHours: ao.PeakHours,
+			RetentionDays: ao.RetentionDays, MultiNode: ao.MultiNode, ComputeUSDPerHour: ao.ComputeUSDPerHour,
+		},
 		Ingest: ingestConfig{
 			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
 			LockWait: duration(io.LockWait),
@@ -386,4 +412,34 @@ func (c *config) priceSheet() (*tiering.PriceSheet, error) {
 		return nil, usagef("tiering.prices_file %s: %v", c.Tiering.PricesFile, err)
 	}
 	return sheet, nil
+}
+
+// analyzeOptions converts the config section; egress prices come from the
+// (possibly overridden) price sheet, so planners and tiering agree.
+func (c *config) analyzeOptions(sheet *tiering.PriceSheet) analyze.Options {
+	a := c.Analyze
+	o := analyze.DefaultOptions()
+	o.WindowDays, o.SpikeSigma, o.MinSuccessRate = a.WindowDays, a.SpikeSigma, a.MinSuccessRate
+	o.RegressionFactor, o.RegressionWindow = a.RegressionFactor, a.RegressionWindow
+	o.AvailableMemoryMB, o.Concurrency, o.PeakHours = a.AvailableMB, a.Concurrent, a.PeakHours
+	o.RetentionDays, o.MultiNode, o.ComputeUSDPerHour = a.RetentionDays, a.MultiNode, a.ComputeUSDPerHour
+	if sheet != nil {
+		o.EgressUSDPerGB = egressRates(sheet)
+	}
+	return o
+}
+
+// egressRates is each provider's first paid internet egress price: the
+// guide's network planner bills transfer at one rate per GB.
+func egressRates(sheet *tiering.PriceSheet) map[string]float64 {
+	rates := map[string]float64{}
+	for name, pr := range sheet.Providers {
+		for _, t := range pr.Egress.Tiers {
+			if t.USDPerGB > 0 {
+				rates[name] = t.USDPerGB
+				break
+			}
+		}
+	}
+	return rates
 }

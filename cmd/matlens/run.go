@@ -28,9 +28,11 @@ const usage = `matlens: Dagster event log -> DuckDB -> per-asset statistics and 
 
 Usage:
   matlens demo      [--db FILE]                             whole pipeline on built-in data, no server
-  matlens run       (--pg DSN | --source FILE) --db FILE     nightly job (today: ingest)
+  matlens run       (--pg DSN | --source FILE) --db FILE     nightly job: ingest -> analyze -> recommend
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
   matlens analyze   --db FILE                                per-asset statistics, alerts, capacity plan
+  matlens recommend --db FILE [--provider aws|gcp|azure] [--policies DIR]
+                                                            storage classes and the money they save
   matlens plan      inventory|memory|network ... [--json]    the guide's calculators
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
@@ -73,8 +75,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 	cmd, rest := args[0], args[1:]
 	var err error
 	switch cmd {
-	case "ingest", "run":
+	case "ingest":
 		err = cmdIngest(ctx, cmd, rest, stdout, stderr, getenv)
+	case "run":
+		err = cmdRun(ctx, rest, stdout, stderr, getenv)
+	case "recommend":
+		err = cmdRecommend(ctx, rest, stdout, stderr, getenv)
 	case "analyze":
 		err = cmdAnalyze(ctx, rest, stdout, stderr, getenv)
 	case "plan":

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/matlens/matlens/analyze"
+	"github.com/matlens/matlens/ingest"
+)
+
+// cmdRun is the nightly job: ingest -> analyze -> recommend on one open
+// DuckDB file (which also keeps a second run from overlapping: DuckDB lets
+// one process write the file). One summary line per stage.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	fs := newFlagSet("run", stderr)
+	src := addSourceFlags(fs, cfg)
+	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
+	ingestOpts := ingestFlags(fs, cfg)
+	maxRejects := fs.Int64("max-rejects", cfg.Run.MaxRejects, "exit 5 when a run quarantines more rows than this (-1: any number)")
+	provider, policies := tieringFlags(fs, cfg)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	opts, err := ingestOpts()
+	if err != nil {
+		return err
+	}
+	if *db == "" {
+		return usagef("--db is required (the DuckDB file to load into)")
+	}
+	sheet, err := cfg.priceSheet()
+	if err != nil {
+		return err
+	}
+	aopts := cfg.analyzeOptions(sheet)
+	if err := aopts.Validate(); err != nil {
+		return usageError{"config analyze: " + err.Error()}
+	}
+	topts := cfg.tieringOptions()
+	topts.Provider = *provider
+	if !slices.Contains(sheet.ProviderNames(), topts.Provider) {
+		return usagef("--provider: %q is not one of %s", topts.Provider, strings.Join(sheet.ProviderNames(), ", "))
+	}
+	logger, err := newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	source, err := src.open()
+	if err != nil {
+		return err
+	}
+	store, err := ingest.OpenStore(ctx, *db, opts.LockWait)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	progress := newIngestProgress(stderr)
+	opts.Progress = progress.update
+	ist, err := ingest.Run(ctx, source, store, opts, logger)
+	progress.finish()
+	printIngestSummary(stdout, ist)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	// A signal during ingest ends the run here, with what was committed.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ast, err := analyze.Run(ctx, store.Conn(), aopts, logger)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	printAnalyzeSummary(stdout, ast)
+	if ast.Assets == 0 {
+		fmt.Fprintln(stdout, "recommend: skipped, no assets yet")
+	} else if err := recommendStage(ctx, stdout, store, sheet, topts, *policies, logger); err != nil {
+		return err
+	}
+	if *maxRejects >= 0 && ist.RowsRejected > *maxRejects {
+		return rejectsError{rejected: ist.RowsRejected, allowed: *maxRejects}
+	}
+	return nil
+}
