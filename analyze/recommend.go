@@ -71,7 +71,14 @@ func Recommend(ctx context.Context, conn *sql.Conn, sheet *tiering.PriceSheet, o
 		st.AsOf = asOf
 		objects := 1.0
 		if !part.Valid && partitions > 0 {
+			// The own row of a partitioned asset prices its whole footprint,
+			// but a read or a write touches one partition: tiering counts
+			// full reads and rewrites of the priced bytes, so express them in
+			// footprint equivalents (a new daily partition is not a rewrite of
+			// the whole table).
 			objects = float64(partitions)
+			reads /= objects
+			rewrites /= objects
 		}
 		usages = append(usages, tiering.Usage{
 			AssetKey: key, Partition: part.String,
@@ -91,6 +98,7 @@ func Recommend(ctx context.Context, conn *sql.Conn, sheet *tiering.PriceSheet, o
 	if err != nil {
 		return st, nil, fmt.Errorf("recommend: %w", err)
 	}
+	rollUpPartitions(recs)
 	summary := tiering.Summarize(recs)
 	if err := writeRecommendations(ctx, conn, st.AsOf, recs, summary); err != nil {
 		return st, nil, err
@@ -110,6 +118,64 @@ func Recommend(ctx context.Context, conn *sql.Conn, sheet *tiering.PriceSheet, o
 	logger.Info("recommend finished", "as_of", st.AsOf, "rows", st.Rows, "moves", st.Moves,
 		"savings_usd_month", st.SavingsUSDMonth, "elapsed", st.Elapsed.Round(time.Millisecond))
 	return st, recs, nil
+}
+
+// ActionPerPartition marks the own row of a partitioned asset: its figures
+// are the sums of its partitions' rows, which carry the decisions.
+const ActionPerPartition = "per partition"
+
+// rollUpPartitions turns the own row of each partitioned asset into the sum
+// of its partitions. Partitions are the objects a lifecycle rule moves, and
+// pricing the whole footprint as one object would recommend a second,
+// conflicting move for the same bytes.
+func rollUpPartitions(recs []tiering.Recommendation) {
+	type agg struct {
+		now, after, save, transition float64
+		moves, total                 int
+		savingsTo                    map[string]float64
+	}
+	parts := map[string]*agg{}
+	for _, r := range recs {
+		if r.Partition == "" {
+			continue
+		}
+		a := parts[r.AssetKey]
+		if a == nil {
+			a = &agg{savingsTo: map[string]float64{}}
+			parts[r.AssetKey] = a
+		}
+		a.total++
+		a.now += r.CostNowUSDMonth
+		a.after += r.CostRecommendedUSDMonth
+		a.save += r.SavingsUSDMonth
+		a.transition += r.TransitionCostUSD
+		if r.Action == tiering.ActionMove {
+			a.moves++
+			a.savingsTo[r.RecommendedClass] += r.SavingsUSDMonth
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		a := parts[r.AssetKey]
+		if r.Partition != "" || a == nil {
+			continue
+		}
+		r.Action = ActionPerPartition
+		r.CostNowUSDMonth, r.CostRecommendedUSDMonth = a.now, a.after
+		r.SavingsUSDMonth, r.SavingsUSDYear = a.save, 12*a.save
+		r.TransitionCostUSD = a.transition
+		r.RecommendedClass = r.CurrentClass
+		best := 0.0
+		for class, v := range a.savingsTo {
+			if v > best || (v == best && class < r.RecommendedClass) {
+				best, r.RecommendedClass = v, class
+			}
+		}
+		r.BreakEvenClass, r.BreakEvenReadsPerMonth, r.BreakEvenIdleDays = "", 0, 0
+		r.RetrievalMarginUSD, r.PaybackMonths, r.Costs = 0, 0, nil
+		r.Reason = fmt.Sprintf("sum of %d partition rows: %d move (most savings to %s), %d do not; each partition row says why",
+			a.total, a.moves, r.RecommendedClass, a.total-a.moves)
+	}
 }
 
 // writeRecommendations replaces the current rows and this as_of's history

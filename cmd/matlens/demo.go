@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
 )
@@ -87,13 +88,94 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := printTableCounts(ctx, stdout, store.Conn()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "generated %d event rows (%d runs, %d assets); demo finished in %s\n",
+	sheet, err := cfg.priceSheet()
+	if err != nil {
+		return err
+	}
+	ast, err := analyze.Run(ctx, store.Conn(), cfg.analyzeOptions(sheet), logger)
+	if err != nil {
+		return fmt.Errorf("demo analyze: %w", err)
+	}
+	printAnalyzeSummary(stdout, ast)
+	if err := recommendStage(ctx, stdout, store, sheet, cfg.tieringOptions(), "", logger); err != nil {
+		return fmt.Errorf("demo recommend: %w", err)
+	}
+	if err := printFindings(ctx, stdout, store.Conn()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ngenerated %d event rows (%d runs, %d assets); demo finished in %s\n",
 		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, `
 Next:
-  duckdb %[1]s "SELECT asset_key, count(*) AS materializations, arg_max(size_bytes, ts) AS latest_bytes FROM materializations GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
-  matlens ingest --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
+  duckdb %[1]s "SELECT asset_key, recommended_class, savings_usd_month, reason FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 10"
+  duckdb %[1]s "SELECT * FROM alerts"
+  matlens recommend --db %[1]s --provider gcp --policies ./policies    (price on another cloud, write lifecycle rules)
+  matlens run --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
 `, *db)
+	return nil
+}
+
+// printFindings shows what a platform engineer would act on first: where
+// storage money goes, which moves pay and why, and what is going wrong.
+func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
+	sections := []struct {
+		title, sql string
+		format    func(cols []sql.NullString) string
+	}{
+		{"Assets that cost most to store (per month, current class)",
+			`SELECT asset_key, current_class, printf('%.2f', cost_now_usd_month), printf('%.1f', size_gb)
+			 FROM tier_recommendations WHERE partition IS NULL AND cost_now_usd_month IS NOT NULL
+			 ORDER BY cost_now_usd_month DESC LIMIT 5`,
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-34s $%8s/month  %8s GB in %s", c[0].String, c[2].String, c[3].String, c[1].String)
+			}},
+		{"Biggest savings (moves that pay back within the horizon)",
+			`SELECT asset_key || coalesce(' [' || partition || ']', ''), recommended_class, printf('%.2f', savings_usd_month), reason
+			 FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 5`,
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-34s -> %-13s saves $%s/month: %s", c[0].String, c[1].String, c[2].String, c[3].String)
+			}},
+		{"Where the guide's naive tiering would lose money",
+			`SELECT asset_key || coalesce(' [' || partition || ']', ''), guide_tier, printf('%.2f', guide_claimed_savings_usd_month),
+			        printf('%.2f', guide_cost_usd_month - cost_now_usd_month)
+			 FROM tier_recommendations
+			 WHERE guide_tier <> current_class AND action <> 'size unknown' AND guide_cost_usd_month > cost_now_usd_month AND guide_claimed_savings_usd_month > 0
+			 ORDER BY guide_cost_usd_month - cost_now_usd_month DESC LIMIT 3`,
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-34s guide says %s saves $%s/month; it would cost $%s/month more", c[0].String, c[1].String, c[2].String, c[3].String)
+			}},
+		{"Alerts",
+			`SELECT severity, asset_key, message FROM alerts ORDER BY severity = 'critical' DESC, asset_key LIMIT 6`,
+			func(c []sql.NullString) string { return fmt.Sprintf("%-8s %s: %s", c[0].String, c[1].String, c[2].String) }},
+	}
+	for _, sec := range sections {
+		rows, err := conn.QueryContext(ctx, sec.sql)
+		if err != nil {
+			return fmt.Errorf("findings: %w", err)
+		}
+		cols, _ := rows.Columns()
+		fmt.Fprintf(w, "\n%s:\n", sec.title)
+		n := 0
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return fmt.Errorf("findings: %w", err)
+			}
+			fmt.Fprintln(w, "  "+sec.format(vals))
+			n++
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("findings: %w", err)
+		}
+		if n == 0 {
+			fmt.Fprintln(w, "  (none)")
+		}
+	}
 	return nil
 }
 

@@ -101,7 +101,8 @@ func printRecommendSummary(w io.Writer, provider string, st analyze.RecommendSta
 	for _, r := range recs {
 		actions[r.Action]++
 	}
-	fmt.Fprintf(w, "recommend: %d assets and partitions priced on %s: %d moves save $%.2f/month ($%.2f/year); %d stay, %d insufficient history, %d size unknown\n",
+	fmt.Fprintf(w, "recommend: %d assets and partitions priced on %s: %d moves save $%.2f/month ($%.2f/year); %d stay, %d insufficient history, %d size unknown, %d partitioned assets summed from their partitions\n",
 		st.Rows, provider, actions[tiering.ActionMove], st.SavingsUSDMonth, 12*st.SavingsUSDMonth,
-		actions[tiering.ActionStay], actions[tiering.ActionInsufficientHistory], actions[tiering.ActionSizeUnknown])
+		actions[tiering.ActionStay], actions[tiering.ActionInsufficientHistory], actions[tiering.ActionSizeUnknown],
+		actions[analyze.ActionPerPartition])
 }

@@ -1,0 +1,110 @@
+package analyze_test
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"testing"
+
+	"github.com/matlens/matlens/analyze"
+	"github.com/matlens/matlens/tiering"
+)
+
+// TestRecommendWritesWhatTieringComputes: every priced row of
+// tier_recommendations carries the cost tiering's model gives for the
+// usage read straight from asset_stats, partitioned assets' own rows are
+// the sums of their partitions, and savings are never negative.
+func TestRecommendWritesWhatTieringComputes(t *testing.T) {
+	o := smallFixture()
+	o.Days = 45 // past the 30-day observation window, so moves happen
+	path, _ := loadFixture(t, o)
+	conn := openStore(t, path)
+	runAnalyze(t, conn, nil)
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, recs, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows == 0 || st.Moves == 0 {
+		t.Fatalf("recommend priced %d rows with %d moves; the fixture should give both", st.Rows, st.Moves)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM tier_recommendations").Scan(&n); err != nil || n != len(recs) {
+		t.Fatalf("tier_recommendations has %d rows (%v), want %d", n, err, len(recs))
+	}
+
+	// Recompute cost now for unpartitioned assets and partitions from
+	// asset_stats, independently of the stage's own query.
+	rows, err := conn.QueryContext(ctx, `
+		SELECT r.asset_key, r.partition, r.action, r.cost_now_usd_month, r.savings_usd_month, r.current_class,
+		       s.size_bytes_latest, s.reads_per_month, s.rewrites_per_month, s.history_days, s.read_by_pipelines > 0
+		FROM tier_recommendations r
+		JOIN asset_stats s ON s.asset_key = r.asset_key AND s.partition IS NOT DISTINCT FROM r.partition
+		WHERE r.action IN ('move', 'stay')
+		  AND (r.partition IS NOT NULL OR NOT EXISTS (
+		      SELECT 1 FROM asset_stats p WHERE p.asset_key = r.asset_key AND p.partition IS NOT NULL))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var (
+			key, action, class       string
+			part                     sql.NullString
+			now, savings             float64
+			size                     sql.NullInt64
+			reads, rewrites, history float64
+			readByPipelines          bool
+		)
+		if err := rows.Scan(&key, &part, &action, &now, &savings, &class, &size, &reads, &rewrites, &history, &readByPipelines); err != nil {
+			t.Fatal(err)
+		}
+		b, err := tiering.CostPerMonth(sheet, "aws", class, tiering.Usage{
+			AssetKey: key, Partition: part.String, SizeBytes: float64(size.Int64), Objects: 1,
+			ReadsPerMonth: reads, RewritesPerMonth: rewrites, HistoryDays: history, ReadByPipelines: readByPipelines,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(b.TotalUSD-now) > 0.005 {
+			t.Errorf("%s %s: cost now %.4f, tiering says %.4f", key, part.String, now, b.TotalUSD)
+		}
+		if savings < 0 {
+			t.Errorf("%s %s: negative savings %.4f", key, part.String, savings)
+		}
+		checked++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if checked < 10 {
+		t.Fatalf("only %d rows checked", checked)
+	}
+
+	// Own rows of partitioned assets sum their partitions.
+	var mismatched int
+	if err := conn.QueryRowContext(ctx, `
+		SELECT count(*) FROM tier_recommendations o
+		JOIN (SELECT asset_key, sum(savings_usd_month) AS s, sum(cost_now_usd_month) AS c
+		      FROM tier_recommendations WHERE partition IS NOT NULL GROUP BY asset_key) p USING (asset_key)
+		WHERE o.partition IS NULL AND (abs(o.savings_usd_month - p.s) > 1e-6 OR abs(o.cost_now_usd_month - p.c) > 1e-6
+		      OR o.action <> 'per partition')`).Scan(&mismatched); err != nil {
+		t.Fatal(err)
+	}
+	if mismatched != 0 {
+		t.Errorf("%d partitioned assets' own rows are not the sum of their partitions", mismatched)
+	}
+
+	// A second recommend for the same as_of replaces, never doubles, history.
+	if _, _, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM tier_recommendations_history").Scan(&n); err != nil || n != len(recs) {
+		t.Errorf("history has %d rows after a re-run (%v), want %d", n, err, len(recs))
+	}
+}
