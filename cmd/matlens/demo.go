@@ -120,7 +120,7 @@ Next:
 func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 	sections := []struct {
 		title, sql string
-		format    func(cols []sql.NullString) string
+		format     func(cols []sql.NullString) string
 	}{
 		{"Assets that cost most to store (per month, current class)",
 			`SELECT asset_key, current_class, printf('%.2f', cost_now_usd_month), printf('%.1f', size_gb)
@@ -146,7 +146,9 @@ func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 			}},
 		{"Alerts",
 			`SELECT severity, asset_key, message FROM alerts ORDER BY severity = 'critical' DESC, asset_key LIMIT 6`,
-			func(c []sql.NullString) string { return fmt.Sprintf("%-8s %s: %s", c[0].String, c[1].String, c[2].String) }},
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-8s %s: %s", c[0].String, c[1].String, c[2].String)
+			}},
 	}
 	for _, sec := range sections {
 		rows, err := conn.QueryContext(ctx, sec.sql)
