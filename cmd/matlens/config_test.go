@@ -139,3 +139,28 @@ func TestPricesShowsOverrides(t *testing.T) {
 		t.Errorf("bad override: exit %d %s", code, stderr)
 	}
 }
+
+// TestREADMEConfigExampleIsValid keeps the README's configuration example
+// true: it must load with no unknown key.
+func TestREADMEConfigExampleIsValid(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\ndb: ")
+	if !ok {
+		t.Fatal("README has no configuration example starting with db:")
+	}
+	example, _, _ := strings.Cut("db: "+rest, "```")
+	dir := t.TempDir()
+	dagster := writeFile(t, dir, "dagster.yaml", "storage:\n  postgres:\n    postgres_url: postgres://dagster@db:5432/dagster\n")
+	example = strings.Replace(example, "/opt/dagster/dagster_home/dagster.yaml", dagster, 1)
+	cfg := writeFile(t, dir, "m.yaml", example)
+	code, out, stderr := runCLI(t, noEnv, "config", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("README config example: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "postgres://dagster@db:5432/dagster") {
+		t.Errorf("the example's dagster_yaml source was not used:\n%s", out)
+	}
+}
