@@ -244,9 +244,18 @@ func benchAppend(ctx context.Context, dsn string, n int64) (func() error, error)
 		return nil, &ingest.SourceError{Op: "bench: connect", Err: err}
 	}
 	defer conn.Close(ctx)
+	// The fixture's own last id, not max(id): an earlier bench killed
+	// before it cleaned up may have left appended rows behind.
 	var maxID int64
+	if err := conn.QueryRow(ctx, "SELECT (expected->>'max_event_id')::bigint FROM matlens_fixture_expected ORDER BY id LIMIT 1").Scan(&maxID); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	restore := func() error { return removeAppended(dsn, maxID) }
+	if err := restore(); err != nil {
+		return nil, fmt.Errorf("bench: clean up an earlier append: %w", err)
+	}
 	var last time.Time
-	if err := conn.QueryRow(ctx, `SELECT max(id), max("timestamp") FROM event_logs`).Scan(&maxID, &last); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT max("timestamp") FROM event_logs`).Scan(&last); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	o := fixtures.DefaultOptions()
@@ -258,29 +267,34 @@ func benchAppend(ctx context.Context, dsn string, n int64) (func() error, error)
 	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
 		return nil, fmt.Errorf("bench: append: %w", err)
 	}
-	return func() error {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
+	return restore, nil
+}
+
+// removeAppended deletes what benchAppend added after the fixture's last
+// id, so the fixture can be reused as it was generated.
+func removeAppended(dsn string, maxID int64) error {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	for _, q := range []string{
+		"DELETE FROM event_logs WHERE id > $1",
+		"DELETE FROM run_tags WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
+		"DELETE FROM runs WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
+		"DELETE FROM matlens_fixture_expected WHERE id <> (SELECT min(id) FROM matlens_fixture_expected)",
+		"SELECT setval('event_logs_id_seq', $1)",
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, maxID)
+		}
+		if _, err := c.Exec(ctx, q, args...); err != nil {
 			return err
 		}
-		defer c.Close(context.Background())
-		for _, q := range []string{
-			"DELETE FROM event_logs WHERE id > $1",
-			"DELETE FROM run_tags WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
-			"DELETE FROM runs WHERE run_id NOT IN (SELECT DISTINCT run_id FROM event_logs WHERE run_id IS NOT NULL)",
-			"DELETE FROM matlens_fixture_expected WHERE id <> (SELECT min(id) FROM matlens_fixture_expected)",
-			"SELECT setval('event_logs_id_seq', $1)",
-		} {
-			var args []any
-			if strings.Contains(q, "$1") {
-				args = append(args, maxID)
-			}
-			if _, err = c.Exec(context.Background(), q, args...); err != nil {
-				return err
-			}
-		}
-		return err
-	}, nil
+	}
+	return nil
 }
 
 func copyFile(from, to string) (err error) {
