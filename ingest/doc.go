@@ -1,10 +1,20 @@
-// Package ingest reads Dagster's event log and turns its rows into the
-// events matlens loads.
+// Package ingest loads Dagster's event log into the matlens DuckDB file, and
+// is the only package that writes its fact tables.
 //
-// A Source (PostgreSQL, or a pg_dump / COPY text file through FileSource)
-// hands over raw event_logs rows; a Decoder parses each row's serdes JSON,
-// legacy storage names included, into an Event: asset materializations,
-// observations and plans, IO-manager reads and writes, step and run
-// lifecycle events. Rows it cannot decode come back as a *DecodeError so
-// the caller can quarantine them instead of stopping.
+// A Source (PostgreSQL in a READ ONLY transaction, or a pg_dump / COPY text
+// file through FileSource) hands over raw event_logs rows of the types
+// matlens uses; a Decoder parses each row's serdes JSON, legacy storage
+// names included, into an Event: asset materializations, observations and
+// plans, IO-manager reads and writes, step and run lifecycle events. Rows it
+// cannot decode come back as a *DecodeError and are quarantined
+// (rejected_events) instead of stopping the run.
+//
+// Run drives the stage: it reads the rows above the source's watermark plus
+// a trailing re-read window (skipping ids already loaded), fills Arrow
+// batches bounded by rows and bytes while the previous batch is loaded, and
+// commits each batch (Arrow view + INSERT ... SELECT), the derived rows it
+// touches (handled outputs' assets, read resolution, step executions, runs)
+// and the watermark advance in one DuckDB transaction. Killing the process
+// at any point leaves a consistent file; the next run ends where an
+// uninterrupted one would have.
 package ingest
