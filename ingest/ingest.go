@@ -192,9 +192,17 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	})
 	g.Go(func() error {
 		lastLog := time.Now()
+		// A batch that has started to commit finishes even when the run is
+		// being stopped: cancelling a DuckDB transaction midway makes
+		// database/sql discard the connection, and the run could not then
+		// record how it ended. The stop takes effect between batches.
+		commitCtx := context.WithoutCancel(gctx)
 		for b := range full {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
 			st.RowsRead, st.RowsSkipped = b.readSoFar, b.skippedSoFar
-			if _, err := store.commitBatch(gctx, st.Source, runID, b, &st); err != nil {
+			if _, err := store.commitBatch(commitCtx, st.Source, runID, b, &st); err != nil {
 				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
 			}
 			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID)

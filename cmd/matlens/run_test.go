@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +23,17 @@ import (
 // analyst's DuckDB session would, until it is killed.
 const holdEnv = "MATLENS_TEST_HOLD_DB"
 
+// cliEnv makes the re-executed test binary act as the matlens binary, with
+// the arguments it holds (separated by \x1f) and main's signal handling.
+const cliEnv = "MATLENS_TEST_CLI_ARGS"
+
 func TestMain(m *testing.M) {
+	if args := os.Getenv(cliEnv); args != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr, os.Getenv)
+		stop()
+		os.Exit(code)
+	}
 	if path := os.Getenv(holdEnv); path != "" {
 		s, err := ingest.OpenStore(context.Background(), path, 0)
 		if err != nil {
@@ -189,5 +202,62 @@ func TestRejectsAboveThresholdExitFive(t *testing.T) {
 	code, _, stderr = runCLI(t, noEnv, "ingest", "--source", excerpt, "--db", db)
 	if code != exitOK {
 		t.Errorf("re-run: exit %d %s", code, stderr)
+	}
+}
+
+// TestSIGTERMStopsBetweenBatches: a terminated run exits 130, keeps what it
+// committed, records itself as interrupted, and the next run finishes.
+func TestSIGTERMStopsBetweenBatches(t *testing.T) {
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "dump.sql")
+	if code, _, stderr := runCLI(t, noEnv, "fixtures", "generate", "--out", dump, "--assets", "30", "--days", "40"); code != exitOK {
+		t.Fatal(stderr)
+	}
+	db := filepath.Join(dir, "m.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), cliEnv+"="+strings.Join([]string{"ingest", "--source", dump, "--db", db, "--batch-rows", "300", "--log-level", "debug"}, "\x1f"))
+	errOut, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(errOut)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("child ended before its first batch: %v", err)
+		}
+		if strings.Contains(line, "batch committed") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(r)
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGTERM, want %d; stderr: %s", code, exitInterrupted, rest)
+	}
+	s, err := ingest.OpenStore(context.Background(), db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	var loaded int64
+	err = s.Conn().QueryRowContext(context.Background(), "SELECT status, rows_loaded FROM ingest_runs ORDER BY ingest_run_id DESC LIMIT 1").Scan(&status, &loaded)
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != "interrupted" || loaded == 0 {
+		t.Logf("child stderr: %s", rest)
+		t.Errorf("last ingest run: status %q with %d rows loaded; want interrupted with its committed batches", status, loaded)
+	}
+	code, out, stderr := runCLI(t, noEnv, "ingest", "--source", dump, "--db", db)
+	if code != exitOK || strings.Contains(out, " 0 loaded") {
+		t.Errorf("the next run: exit %d, %s %s", code, out, stderr)
 	}
 }
