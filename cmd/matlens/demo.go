@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/matlens/matlens/analyze"
+	"github.com/matlens/matlens/cmd/matlens/report"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
 )
@@ -103,12 +106,21 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := printFindings(ctx, stdout, store.Conn()); err != nil {
 		return err
 	}
+	reportPath := strings.TrimSuffix(*db, filepath.Ext(*db)) + "-report.html"
+	ropts := report.DefaultOptions()
+	ropts.Format, ropts.Out, ropts.DB, ropts.Stdout = "html", reportPath, *db, stdout
+	ropts.Provider = cfg.Tiering.Provider
+	if _, err := report.Write(ctx, store.Conn(), ropts); err != nil {
+		return fmt.Errorf("demo report: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nHTML report with charts: %s\n", reportPath)
 	fmt.Fprintf(stdout, "\ngenerated %d event rows (%d runs, %d assets); demo finished in %s\n",
 		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, `
 Next:
   duckdb %[1]s "SELECT asset_key, recommended_class, savings_usd_month, reason FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 10"
   duckdb %[1]s "SELECT * FROM alerts"
+  matlens report --db %[1]s --format csv --out ./report    (also table, json, parquet, html)
   matlens recommend --db %[1]s --provider gcp --policies ./policies    (price on another cloud, write lifecycle rules)
   matlens run --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
 `, *db)

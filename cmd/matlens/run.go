@@ -33,6 +33,8 @@ Usage:
   matlens analyze   --db FILE                                per-asset statistics, alerts, capacity plan
   matlens recommend --db FILE [--provider aws|gcp|azure] [--policies DIR]
                                                             storage classes and the money they save
+  matlens report    --db FILE [--format table|csv|json|parquet|html] [--out PATH] [--top N]
+                                                            recommendations, savings, stats, alerts, charts
   matlens plan      inventory|memory|network ... [--json]    the guide's calculators
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdRun(ctx, rest, stdout, stderr, getenv)
 	case "recommend":
 		err = cmdRecommend(ctx, rest, stdout, stderr, getenv)
+	case "report":
+		err = cmdReport(ctx, rest, stdout, stderr, getenv)
 	case "analyze":
 		err = cmdAnalyze(ctx, rest, stdout, stderr, getenv)
 	case "plan":
