@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -392,6 +393,16 @@ func (c *config) tieringOptions() tiering.Options {
 		CurrentClass: t.CurrentClass, CurrentClassByPrefix: t.CurrentClassByPrefix,
 		AllowedClasses: t.AllowedClasses,
 	}
+}
+
+// tieringOptionsFor is tieringOptions for a provider the sheet prices.
+func (c *config) tieringOptionsFor(provider string, sheet *tiering.PriceSheet) (tiering.Options, error) {
+	o := c.tieringOptions()
+	o.Provider = provider
+	if !slices.Contains(sheet.ProviderNames(), provider) {
+		return o, usagef("--provider: %q is not one of %s", provider, strings.Join(sheet.ProviderNames(), ", "))
+	}
+	return o, nil
 }
 
 // priceSheet is the built-in sheet with the configured overrides applied.

@@ -133,18 +133,28 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 		return err
 	}
 	defer store.Close()
+	st, err := ingestStage(ctx, stdout, stderr, source, store, opts, logger)
+	if err != nil {
+		return err
+	}
+	if *maxRejects >= 0 && st.RowsRejected > *maxRejects {
+		return rejectsError{rejected: st.RowsRejected, allowed: *maxRejects}
+	}
+	return nil
+}
+
+// ingestStage runs the stage with a progress bar on a terminal and prints
+// its summary line, also when the run stopped early.
+func ingestStage(ctx context.Context, stdout, stderr io.Writer, source ingest.Source, store *ingest.Store, opts ingest.Options, logger *slog.Logger) (ingest.Stats, error) {
 	progress := newIngestProgress(stderr)
 	opts.Progress = progress.update
 	st, err := ingest.Run(ctx, source, store, opts, logger)
 	progress.finish()
 	printIngestSummary(stdout, st)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return st, fmt.Errorf("ingest: %w", err)
 	}
-	if *maxRejects >= 0 && st.RowsRejected > *maxRejects {
-		return rejectsError{rejected: st.RowsRejected, allowed: *maxRejects}
-	}
-	return nil
+	return st, nil
 }
 
 func printIngestSummary(w io.Writer, st ingest.Stats) {

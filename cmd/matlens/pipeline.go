@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/ingest"
@@ -43,10 +41,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err := aopts.Validate(); err != nil {
 		return usageError{"config analyze: " + err.Error()}
 	}
-	topts := cfg.tieringOptions()
-	topts.Provider = *provider
-	if !slices.Contains(sheet.ProviderNames(), topts.Provider) {
-		return usagef("--provider: %q is not one of %s", topts.Provider, strings.Join(sheet.ProviderNames(), ", "))
+	topts, err := cfg.tieringOptionsFor(*provider, sheet)
+	if err != nil {
+		return err
 	}
 	logger, err := newLogger(stderr)
 	if err != nil {
@@ -62,13 +59,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	defer store.Close()
 
-	progress := newIngestProgress(stderr)
-	opts.Progress = progress.update
-	ist, err := ingest.Run(ctx, source, store, opts, logger)
-	progress.finish()
-	printIngestSummary(stdout, ist)
+	ist, err := ingestStage(ctx, stdout, stderr, source, store, opts, logger)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return err
 	}
 	// A signal during ingest ends the run here, with what was committed.
 	if err := ctx.Err(); err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,10 +43,9 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	topts := cfg.tieringOptions()
-	topts.Provider = *provider
-	if !slices.Contains(sheet.ProviderNames(), topts.Provider) {
-		return usagef("--provider: %q is not one of %s", topts.Provider, strings.Join(sheet.ProviderNames(), ", "))
+	topts, err := cfg.tieringOptionsFor(*provider, sheet)
+	if err != nil {
+		return err
 	}
 	logger, err := newLogger(stderr)
 	if err != nil {
