@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -25,6 +27,9 @@ type Options struct {
 	LockWait time.Duration
 	// Keys maps metadata labels to sizes, rows, times, memory and location.
 	Keys MetadataKeys
+	// DuckDBMemoryLimit bounds DuckDB's buffer pool during the load ("" =
+	// DefaultDuckDBMemoryLimit); raise it when a run says DuckDB ran out.
+	DuckDBMemoryLimit string
 	// Allocator for Arrow buffers; nil means the Go allocator.
 	Allocator memory.Allocator
 	// Progress, when set, is called after every committed batch.
@@ -34,15 +39,17 @@ type Options struct {
 // DefaultOptions returns the settings matlens runs with unless configured.
 func DefaultOptions() Options {
 	return Options{
-		BatchRows:    50_000,
-		BatchBytes:   32 << 20,
-		ReReadWindow: 10_000,
-		LockWait:     30 * time.Second,
-		Keys:         DefaultMetadataKeys(),
+		BatchRows:         50_000,
+		BatchBytes:        32 << 20,
+		ReReadWindow:      10_000,
+		LockWait:          30 * time.Second,
+		Keys:              DefaultMetadataKeys(),
+		DuckDBMemoryLimit: DefaultDuckDBMemoryLimit,
 	}
 }
 
-func (o Options) validate() error {
+// Validate names the first bad option, in the config file's terms.
+func (o Options) Validate() error {
 	switch {
 	case o.BatchRows <= 0:
 		return errors.New("ingest.batch_rows must be > 0")
@@ -50,6 +57,8 @@ func (o Options) validate() error {
 		return errors.New("ingest.batch_bytes must be > 0")
 	case o.ReReadWindow < 0:
 		return errors.New("ingest.reread_window must be >= 0")
+	case o.DuckDBMemoryLimit != "" && !memoryLimitPattern.MatchString(o.DuckDBMemoryLimit):
+		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size like 128MB or 1GB", o.DuckDBMemoryLimit)
 	}
 	return nil
 }
@@ -76,7 +85,7 @@ type Stats struct {
 // committed batch by batch together with the watermark. Cancelling ctx stops
 // between rows; what was committed stays, and the next run continues.
 func Run(ctx context.Context, src Source, store *Store, opts Options, logger *slog.Logger) (st Stats, err error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return st, err
 	}
 	if logger == nil {
@@ -89,6 +98,10 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	}
 	start := time.Now()
 	st.Source = src.Name()
+	limit := cmp.Or(opts.DuckDBMemoryLimit, DefaultDuckDBMemoryLimit)
+	if err := store.setMemoryLimit(ctx, limit); err != nil {
+		return st, err
+	}
 
 	watermark, err := store.Watermark(ctx, st.Source)
 	if err != nil {
@@ -203,6 +216,9 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 			}
 			st.RowsRead, st.RowsSkipped = b.readSoFar, b.skippedSoFar
 			if _, err := store.commitBatch(commitCtx, st.Source, runID, b, &st); err != nil {
+				if strings.Contains(err.Error(), "Out of Memory") {
+					err = fmt.Errorf("%w (DuckDB may use %s while loading: raise ingest.duckdb_memory_limit in the config; the run can simply be repeated)", err, limit)
+				}
 				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
 			}
 			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID)

@@ -78,11 +78,13 @@ type sourceConfig struct {
 }
 
 type ingestConfig struct {
-	BatchRows    int             `yaml:"batch_rows"`
-	BatchBytes   int             `yaml:"batch_bytes"`
-	RereadWindow int64           `yaml:"reread_window"`
-	LockWait     duration        `yaml:"lock_wait"`
-	MetadataKeys *metadataConfig `yaml:"metadata_keys"`
+	BatchRows    int      `yaml:"batch_rows"`
+	BatchBytes   int      `yaml:"batch_bytes"`
+	RereadWindow int64    `yaml:"reread_window"`
+	LockWait     duration `yaml:"lock_wait"`
+	// DuckDBMemoryLimit bounds DuckDB's buffer pool during the load.
+	DuckDBMemoryLimit string          `yaml:"duckdb_memory_limit"`
+	MetadataKeys      *metadataConfig `yaml:"metadata_keys"`
 }
 
 // metadataConfig replaces the default metadata-key mapping, field by field.
@@ -138,7 +140,7 @@ func defaultConfig() config {
 		},
 		Ingest: ingestConfig{
 			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
-			LockWait: duration(io.LockWait),
+			LockWait: duration(io.LockWait), DuckDBMemoryLimit: io.DuckDBMemoryLimit,
 		},
 		Tiering: tieringConfig{
 			Provider: to.Provider, PaybackMonths: to.PaybackMonths, MinHistoryDays: to.MinHistoryDays,

@@ -22,6 +22,8 @@ func TestConfigUnknownKeysAndBadValuesNameThemselves(t *testing.T) {
 		{"ingest:\n  batch_rowz: 10\n", "batch_rowz"},
 		{"ingest:\n  lock_wait: soon\n", `"soon" is not a duration`},
 		{"ingest:\n  batch_rows: many\n", "many"},
+		{"ingest:\n  duckdb_memory_limit: lots\n", "duckdb_memory_limit"},
+		{"ingest:\n  batch_rows: 0\n", "ingest.batch_rows"},
 		{"colour: blue\n", "colour"},
 		{"ingest:\n  metadata_keys:\n    size:\n      - {key: bytes_written, unit: furlongs}\n", `unit "furlongs"`},
 	} {

@@ -89,7 +89,14 @@ func ingestFlags(fs *flag.FlagSet, cfg config) func() (ingest.Options, error) {
 	return func() (ingest.Options, error) {
 		keys, err := cfg.metadataKeys()
 		opts.Keys = keys
-		return opts, err
+		opts.DuckDBMemoryLimit = cfg.Ingest.DuckDBMemoryLimit
+		if err != nil {
+			return opts, err
+		}
+		if err := opts.Validate(); err != nil {
+			return opts, usageError{err.Error()}
+		}
+		return opts, nil
 	}
 }
 

@@ -4,5 +4,6 @@ DROP TABLE IF EXISTS analyze_alerts;
 DROP TABLE IF EXISTS analyze_stats;
 DROP TABLE IF EXISTS analyze_gonum;
 DROP TABLE IF EXISTS analyze_base;
-DROP TABLE IF EXISTS analyze_facts;
+DROP TABLE IF EXISTS analyze_events;
+DROP TABLE IF EXISTS analyze_keys;
 DROP TABLE IF EXISTS analyze_params;

@@ -22,11 +22,18 @@ FROM (
     ) AS s
       ON s.run_id = r2.run_id AND s.step_key = r2.upstream_step_key AND s.output_name = r2.upstream_output_name
     ASOF LEFT JOIN (
-        SELECT event_id, step_key, output_name, asset_key
+        -- The latest producer before a read (all reads here have ids >= $1)
+        -- is either the latest one below $1 or one at or above it: one row
+        -- per step output from the past, plus the recent ones, instead of
+        -- every historical producer (which the ASOF join would sort).
+        SELECT step_key, output_name, max(event_id) AS event_id, arg_max(asset_key, event_id) AS asset_key
         FROM handled_outputs
-        WHERE asset_key IS NOT NULL
-          AND (step_key, output_name) IN (
-              SELECT (upstream_step_key, upstream_output_name) FROM asset_reads WHERE event_id >= $1)
+        WHERE asset_key IS NOT NULL AND event_id < $1
+        GROUP BY step_key, output_name
+        UNION ALL
+        SELECT step_key, output_name, event_id, asset_key
+        FROM handled_outputs
+        WHERE asset_key IS NOT NULL AND event_id >= $1
     ) AS c
       ON c.step_key = r2.upstream_step_key AND c.output_name = r2.upstream_output_name
      AND r2.event_id > c.event_id
