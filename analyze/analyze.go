@@ -74,6 +74,11 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		}
 		defer func() { err = errors.Join(err, restore()) }()
 	}
+	restoreThreads, err := singleThreaded(ctx, conn)
+	if err != nil {
+		return st, err
+	}
+	defer func() { err = errors.Join(err, restoreThreads()) }()
 	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return st, fmt.Errorf("apply analyze schema: %w", err)
 	}
@@ -180,6 +185,29 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	logger.Info("analyze finished", "as_of", asOf, "assets", st.Assets, "partitions", st.Partitions,
 		"alerts", st.Alerts, "critical", st.Critical, "warning", st.Warning, "elapsed", st.Elapsed)
 	return st, nil
+}
+
+// singleThreaded runs DuckDB on one thread while analyze works: parallel
+// plans hand rows over in an order that varies from run to run, floating-
+// point sums then differ in their last bits, and a second run over the same
+// data must leave every table exactly as it was. On the 2M-row fixture this
+// costs about 0.1 s (1.15 s -> 1.25 s).
+func singleThreaded(ctx context.Context, conn *sql.Conn) (func() error, error) {
+	var prev int64
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("read threads: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
+		return nil, fmt.Errorf("set threads: %w", err)
+	}
+	return func() error {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(cctx, fmt.Sprintf("SET threads = %d", prev)); err != nil {
+			return fmt.Errorf("restore threads: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // setMemoryLimit raises DuckDB's memory_limit for analyze (the store keeps

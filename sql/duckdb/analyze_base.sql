@@ -84,8 +84,10 @@ agg AS (
        count(*) FILTER (WHERE kind = 'r') AS reads_total,
        count(*) FILTER (WHERE kind = 'r' AND ts > p.window_start) AS reads_in_window,
        count(DISTINCT job_name) FILTER (WHERE kind = 'r') AS read_by_pipelines,
-       coalesce(sum(seconds) FILTER (WHERE kind = 's'), 0) AS compute_seconds,
-       coalesce(sum(seconds) FILTER (WHERE kind = 's' AND ts > p.window_start), 0) AS compute_seconds_in_window,
+       -- Summed as DECIMAL: a parallel sum of doubles depends on the order
+       -- the threads add them in, and a re-run must give identical tables.
+       coalesce(CAST(sum(CAST(seconds AS DECIMAL(38, 9))) FILTER (WHERE kind = 's') AS DOUBLE), 0) AS compute_seconds,
+       coalesce(CAST(sum(CAST(seconds AS DECIMAL(38, 9))) FILTER (WHERE kind = 's' AND ts > p.window_start) AS DOUBLE), 0) AS compute_seconds_in_window,
        min(ts) AS first_seen,
        max(ts) FILTER (WHERE kind = 'm') AS last_materialized,
        max(ts) FILTER (WHERE kind = 'r') AS last_read,
