@@ -16,9 +16,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// findFixtures locates shared/fixtures/dagster-compat: $MATLENS_SHARED_DIR
-// if set, else a directory named shared found walking up from the package
-// (the repository sits next to it). "" when absent.
+// findFixtures locates the real Dagster event logs: $MATLENS_SHARED_DIR's
+// fixtures/dagster-compat if set, else the repository's own copy
+// (fixtures/dagster-compat, found walking up from the package), so the
+// tests run from any checkout. "" when absent.
 func findFixtures() string {
 	const sub = "fixtures/dagster-compat"
 	if d := os.Getenv("MATLENS_SHARED_DIR"); d != "" {
@@ -29,7 +30,7 @@ func findFixtures() string {
 		return ""
 	}
 	for {
-		cand := filepath.Join(dir, "shared", sub)
+		cand := filepath.Join(dir, sub)
 		if st, err := os.Stat(cand); err == nil && st.IsDir() {
 			return cand
 		}
@@ -46,11 +47,39 @@ func fixturesDir(t *testing.T) string {
 	dir := findFixtures()
 	if dir == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/fixtures/dagster-compat not found (set MATLENS_SHARED_DIR)")
+			t.Fatal("fixtures/dagster-compat not found (set MATLENS_SHARED_DIR)")
 		}
-		t.Skip("shared/fixtures/dagster-compat not found")
+		t.Skip("fixtures/dagster-compat not found")
 	}
 	return dir
+}
+
+// TestCompatCopyMatchesShared: the repository's copy of the upstream
+// event logs is byte-identical to the team's shared one, when that is
+// reachable (it sits next to the repository on the developers' machines).
+func TestCompatCopyMatchesShared(t *testing.T) {
+	shared, err := filepath.Abs(filepath.Join("..", "..", "shared", "fixtures", "dagster-compat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := filepath.Glob(filepath.Join(shared, "*"))
+	if err != nil || len(names) == 0 {
+		t.Skip("the shared fixtures are not next to this checkout")
+	}
+	for _, name := range names {
+		want, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join("..", "fixtures", "dagster-compat", filepath.Base(name)))
+		if err != nil {
+			t.Errorf("repository copy of %s: %v", filepath.Base(name), err)
+			continue
+		}
+		if string(got) != string(want) {
+			t.Errorf("repository copy of %s differs from the shared one", filepath.Base(name))
+		}
+	}
 }
 
 // decoded is one row of a fixture after decoding.

@@ -59,7 +59,7 @@ func runCLI(t *testing.T, getenv env, args ...string) (code int, stdout, stderr 
 
 func compatDump(t *testing.T) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fixtures", "dagster-compat", "dagster-1.8.12-pg_dump.txt"))
+	p, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "dagster-compat", "dagster-1.8.12-pg_dump.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
