@@ -131,16 +131,10 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	source, err := src.open()
-	if err != nil {
-		return err
+	store, st, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	if store != nil {
+		defer store.Close()
 	}
-	store, err := ingest.OpenStore(ctx, *db, opts.LockWait)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	st, err := ingestStage(ctx, stdout, stderr, source, store, opts, logger)
 	if err != nil {
 		return err
 	}
@@ -150,18 +144,28 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	return nil
 }
 
-// ingestStage runs the stage with a progress bar on a terminal and prints
-// its summary line, also when the run stopped early.
-func ingestStage(ctx context.Context, stdout, stderr io.Writer, source ingest.Source, store *ingest.Store, opts ingest.Options, logger *slog.Logger) (ingest.Stats, error) {
+// ingestStage opens the source and the DuckDB file and runs the stage, with
+// a progress bar on a terminal, printing its summary line also when the run
+// stopped early. The caller closes the store it returns (nil on failure to
+// open it).
+func ingestStage(ctx context.Context, stdout, stderr io.Writer, src sourceFlags, db string, opts ingest.Options, logger *slog.Logger) (*ingest.Store, ingest.Stats, error) {
+	source, err := src.open()
+	if err != nil {
+		return nil, ingest.Stats{}, err
+	}
+	store, err := ingest.OpenStore(ctx, db, opts.LockWait)
+	if err != nil {
+		return nil, ingest.Stats{}, err
+	}
 	progress := newIngestProgress(stderr)
 	opts.Progress = progress.update
 	st, err := ingest.Run(ctx, source, store, opts, logger)
 	progress.finish()
 	printIngestSummary(stdout, st)
 	if err != nil {
-		return st, fmt.Errorf("ingest: %w", err)
+		return store, st, fmt.Errorf("ingest: %w", err)
 	}
-	return st, nil
+	return store, st, nil
 }
 
 func printIngestSummary(w io.Writer, st ingest.Stats) {

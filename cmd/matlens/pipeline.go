@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/matlens/matlens/analyze"
-	"github.com/matlens/matlens/ingest"
 )
 
 // cmdRun is the nightly job: ingest -> analyze -> recommend on one open
@@ -49,17 +48,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	source, err := src.open()
-	if err != nil {
-		return err
+	store, ist, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	if store != nil {
+		defer store.Close()
 	}
-	store, err := ingest.OpenStore(ctx, *db, opts.LockWait)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	ist, err := ingestStage(ctx, stdout, stderr, source, store, opts, logger)
 	if err != nil {
 		return err
 	}
