@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 // cmdAnalyze computes asset_stats, alerts and capacity_plan in the DuckDB
 // file ingest filled.
-func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -51,7 +52,8 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// Close checkpoints the file: its error is the run's error too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	st, err := analyze.Run(ctx, store.Conn(), opts, logger)
 	if err != nil {
 		return fmt.Errorf("analyze: %w", err)

@@ -29,7 +29,7 @@ func demoOptions() fixtures.Options {
 	return o
 }
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -73,7 +73,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		<-genDone
 		return err
 	}
-	defer store.Close()
+	// Close checkpoints the file: its error is the run's error too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	st, err := ingest.Run(ctx, ingest.NewCopyReader(pr, demoSource), store, ingest.DefaultOptions(), logger)
 	if err == nil {
 		// The rest of the dump (runs, asset_keys) is not event_logs: let the

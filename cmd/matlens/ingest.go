@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -107,7 +108,7 @@ func commonFlags(fs *flag.FlagSet, cfg config, dbHelp string) (db *string, newLo
 	return db, configuredLogFlags(fs, cfg.Log)
 }
 
-func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -133,7 +134,8 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	}
 	store, st, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
 	if store != nil {
-		defer store.Close()
+		// Close checkpoints the file: its error is the run's error too.
+		defer func() { err = errors.Join(err, store.Close()) }()
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -11,7 +12,7 @@ import (
 // cmdRun is the nightly job: ingest -> analyze -> recommend on one open
 // DuckDB file (which also keeps a second run from overlapping: DuckDB lets
 // one process write the file). One summary line per stage.
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -50,7 +51,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	store, ist, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
 	if store != nil {
-		defer store.Close()
+		// Close checkpoints the file: its error is the run's error too.
+		defer func() { err = errors.Join(err, store.Close()) }()
 	}
 	if err != nil {
 		return err

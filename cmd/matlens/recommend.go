@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,7 @@ func tieringFlags(fs interface {
 	return provider, policies
 }
 
-func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -55,7 +56,8 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// Close checkpoints the file: its error is the run's error too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	return recommendStage(ctx, stdout, store, sheet, topts, *policies, logger)
 }
 

@@ -17,7 +17,7 @@ import (
 
 // cmdReport renders the derived tables (recommendations, savings summary,
 // asset stats, alerts, capacity plan) as text, CSV, JSON, Parquet or HTML.
-func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -61,7 +61,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// Close checkpoints the file: its error is the run's error too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	opts := report.Options{
 		Format: *format, Out: *out, Top: *top, Provider: cfg.Tiering.Provider, DB: *db, Stdout: stdout,
 	}
