@@ -107,10 +107,9 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, conn: conn, path: path}
 	// A checkpoint on every batch commit rewrites and recompresses the
 	// touched row groups, and grew to seconds per batch on a 2M-row load:
-	// batches go to the WAL instead and Close checkpoints once. DuckDB's
-	// buffer pool would otherwise take up to 80% of RAM; a bounded pool
-	// keeps the job's peak memory flat (2M-row load: 31 s -> 14 s, peak RSS
-	// about 240 MB). Options.DuckDBMemoryLimit changes it for ingest.
+	// batches go to the WAL instead and Close checkpoints once (2M-row
+	// load: 31 s -> 14 s). DuckDB's buffer pool would otherwise take up to
+	// 80% of RAM; Options.DuckDBMemoryLimit bounds it for ingest.
 	if _, err := conn.ExecContext(ctx, "SET wal_autocheckpoint = '1GB'; SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'"); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
 	}
