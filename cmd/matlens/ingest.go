@@ -19,13 +19,17 @@ type sourceFlags struct {
 	pg     *string
 	source *string
 	fs     *flag.FlagSet
+	cfg    sourceConfig
 }
 
+// addSourceFlags declares --pg and --source. The configured DSN is not the
+// flag's default: -h prints defaults, and a DSN can hold a password.
 func addSourceFlags(fs *flag.FlagSet, cfg config) sourceFlags {
 	return sourceFlags{
-		pg:     fs.String("pg", cfg.Source.PG, "Dagster's PostgreSQL DSN (default: config source.pg, $DATABASE_URL, the PG* variables, or source.dagster_yaml)"),
-		source: fs.String("source", cfg.Source.File, "a pg_dump or COPY text file of event_logs instead of PostgreSQL"),
+		pg:     fs.String("pg", "", "Dagster's PostgreSQL DSN (default: config source.pg, $DATABASE_URL, the PG* variables, or source.dagster_yaml)"),
+		source: fs.String("source", "", "a pg_dump or COPY text file of event_logs instead of PostgreSQL (default: config source.file)"),
 		fs:     fs,
+		cfg:    cfg.Source,
 	}
 }
 
@@ -34,14 +38,14 @@ func addSourceFlags(fs *flag.FlagSet, cfg config) sourceFlags {
 func (f sourceFlags) open() (ingest.Source, error) {
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	pg, file := *f.pg, *f.source
+	pg, file := f.cfg.PG, f.cfg.File
 	switch {
 	case set["pg"] && set["source"]:
 		return nil, usagef("give either --pg or --source, not both")
 	case set["source"]:
-		pg = ""
+		pg, file = "", *f.source
 	case set["pg"]:
-		file = ""
+		pg, file = *f.pg, ""
 	case pg != "" && file != "":
 		return nil, usagef("config: set either source.pg or source.file, not both")
 	}

@@ -261,3 +261,16 @@ func TestSIGTERMStopsBetweenBatches(t *testing.T) {
 		t.Errorf("the next run: exit %d, %s %s", code, out, stderr)
 	}
 }
+
+// TestHelpNeverShowsAConfiguredPassword: flag defaults are printed by -h,
+// so a DSN from the environment or the config must not become one.
+func TestHelpNeverShowsAConfiguredPassword(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "postgres://dagster:t0p-s3cret@db:5432/dagster", "PGPASSWORD": "t0p-s3cret", "PGHOST": "db"}
+	getenv := func(k string) string { return vars[k] }
+	for _, cmd := range []string{"run", "ingest", "demo", "analyze", "recommend", "report", "config", "prices"} {
+		_, out, stderr := runCLI(t, getenv, cmd, "-h")
+		if strings.Contains(out+stderr, "t0p-s3cret") {
+			t.Errorf("matlens %s -h shows the password", cmd)
+		}
+	}
+}
