@@ -562,3 +562,19 @@ func TestIngestQuarantinesMalformedRows(t *testing.T) {
 		t.Errorf("ingest_runs counts %d rejects, want 2", n)
 	}
 }
+
+func TestRedactDSNKeywordValueWithQuotes(t *testing.T) {
+	for _, tc := range []struct{ dsn, secret string }{
+		{`host='db' user='u' password='pw\'with quote' dbname='d'`, `pw\'with quote`},
+		{`host=db password=plain dbname=d`, "plain"},
+		{`host=db password='a b\\c' dbname=d`, `a b\\c`},
+	} {
+		got := ingest.RedactDSN(tc.dsn)
+		if strings.Contains(got, tc.secret) || strings.Contains(got, "quote") || strings.Contains(got, "plain") {
+			t.Errorf("RedactDSN(%q) = %q", tc.dsn, got)
+		}
+		if !strings.Contains(got, "host") {
+			t.Errorf("RedactDSN(%q) = %q lost the rest", tc.dsn, got)
+		}
+	}
+}

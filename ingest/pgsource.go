@@ -184,6 +184,10 @@ func redactText(s, password string) string {
 		return s
 	}
 	s = strings.ReplaceAll(s, password, "xxxxx")
+	// The keyword/value form writes \ and ' escaped.
+	if esc := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password); esc != password {
+		s = strings.ReplaceAll(s, esc, "xxxxx")
+	}
 	if esc := url.QueryEscape(password); esc != password {
 		s = strings.ReplaceAll(s, esc, "xxxxx")
 	}
@@ -211,9 +215,48 @@ func passwordOf(dsn string) string {
 		}
 		return ""
 	}
-	for _, f := range strings.Fields(dsn) {
-		if v, ok := strings.CutPrefix(f, "password="); ok {
-			return strings.Trim(v, "'")
+	return keywordValue(dsn, "password")
+}
+
+// keywordValue finds key in a libpq keyword/value string, honouring single
+// quotes and backslash escapes (a password may contain spaces and quotes).
+func keywordValue(dsn, key string) string {
+	i := 0
+	for i < len(dsn) {
+		for i < len(dsn) && dsn[i] == ' ' {
+			i++
+		}
+		eq := strings.IndexByte(dsn[i:], '=')
+		if eq < 0 {
+			return ""
+		}
+		k := strings.TrimSpace(dsn[i : i+eq])
+		i += eq + 1
+		for i < len(dsn) && dsn[i] == ' ' {
+			i++
+		}
+		var v strings.Builder
+		if i < len(dsn) && dsn[i] == '\'' {
+			i++
+			for i < len(dsn) && dsn[i] != '\'' {
+				if dsn[i] == '\\' && i+1 < len(dsn) {
+					i++
+				}
+				v.WriteByte(dsn[i])
+				i++
+			}
+			i++ // closing quote
+		} else {
+			for i < len(dsn) && dsn[i] != ' ' {
+				if dsn[i] == '\\' && i+1 < len(dsn) {
+					i++
+				}
+				v.WriteByte(dsn[i])
+				i++
+			}
+		}
+		if k == key {
+			return v.String()
 		}
 	}
 	return ""
