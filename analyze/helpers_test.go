@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,19 +23,8 @@ func smallFixture() fixtures.Options {
 	return o
 }
 
-type fixtureDB struct {
-	dump     []byte
-	expected *fixtures.Expected
-}
-
-var (
-	fixtureOnce sync.Once
-	fixtureData fixtureDB
-	fixtureErr  error
-)
-
-// loadFixture generates the small fixture once per test binary and loads
-// it into a fresh DuckDB file in t's temp dir.
+// loadFixture generates a fixture deployment and loads it into a fresh
+// DuckDB file in t's temp dir.
 func loadFixture(t testing.TB, o fixtures.Options) (string, *fixtures.Expected) {
 	t.Helper()
 	ctx := context.Background()
