@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marcboeker/go-duckdb"
+
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/cmd/matlens/report"
 	"github.com/matlens/matlens/fixtures"
@@ -196,22 +198,42 @@ func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 
 // removeEarlierDemo deletes path only if it is a DuckDB file that holds the
 // demo and nothing else; anything else is refused rather than destroyed.
+// The file is inspected read-only, so a refused file is left untouched.
 func removeEarlierDemo(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	store, err := ingest.OpenStore(ctx, path, 0)
-	if err != nil {
-		return fmt.Errorf("demo: %s exists and is not a matlens demo file (%w); choose another --db", path, err)
+	refuse := func(why string) error {
+		return usagef("demo: %s %s; the demo only replaces its own file, choose another --db", path, why)
 	}
-	var others int
-	err = store.Conn().QueryRowContext(ctx, "SELECT count(*) FROM ingest_state WHERE source <> $1", demoSource).Scan(&others)
-	err = errors.Join(err, store.Close())
+	connector, err := duckdb.NewConnector(path+"?access_mode=read_only", nil)
 	if err != nil {
-		return fmt.Errorf("demo: inspect %s: %w", path, err)
+		return refuse(fmt.Sprintf("cannot be opened as a DuckDB file (%v)", err))
 	}
-	if others > 0 {
-		return usagef("demo: %s holds data from a real source; choose another --db", path)
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	var foreign, sources int
+	var demoState bool
+	// The names are constants of this file, so they can be written in.
+	known := "'" + strings.Join(demoTables, "', '") + "'"
+	err = db.QueryRowContext(ctx, `
+		SELECT count(*) FILTER (WHERE table_name NOT IN (`+known+`)),
+		       count(*) FILTER (WHERE table_name = 'ingest_state') > 0
+		FROM duckdb_tables()`).Scan(&foreign, &demoState)
+	if err != nil {
+		return refuse(fmt.Sprintf("cannot be inspected (%v)", err))
+	}
+	if foreign > 0 || !demoState {
+		return refuse("holds tables the demo did not write")
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM ingest_state WHERE source <> $1", demoSource).Scan(&sources); err != nil {
+		return refuse(fmt.Sprintf("cannot be inspected (%v)", err))
+	}
+	if sources > 0 {
+		return refuse("holds data from a real source")
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	for _, p := range []string{path, path + ".wal"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -219,6 +241,15 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 		}
 	}
 	return nil
+}
+
+// demoTables are the tables a demo run leaves in its file; a file with any
+// other table is not the demo's to replace.
+var demoTables = []string{
+	"materializations", "observations", "materialization_planned", "handled_outputs", "asset_reads",
+	"step_events", "run_events", "step_executions", "runs", "ingest_state", "ingest_runs", "rejected_events",
+	"asset_stats", "asset_stats_history", "alerts", "alerts_history", "capacity_plan", "capacity_plan_history",
+	"tier_recommendations", "tier_recommendations_history", "tier_savings_summary", "tier_savings_summary_history",
 }
 
 // printTableCounts shows what the load produced, table by table.

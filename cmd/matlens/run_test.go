@@ -184,6 +184,28 @@ func TestDemoRunsTwiceAndProtectsOtherFiles(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "real source") {
 		t.Errorf("demo over a real file: exit %d, %s", code, stderr)
 	}
+	// Nor is an analyst's own DuckDB file, nor something that is not DuckDB;
+	// both are left byte for byte as they were.
+	other := filepath.Join(dir, "analyst.duckdb")
+	s, err := ingest.OpenStore(context.Background(), other, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Conn().ExecContext(context.Background(), "CREATE TABLE my_work AS SELECT 42 AS answer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	notDuck := writeFile(t, dir, "notes.duckdb", "not a database")
+	for _, p := range []string{other, notDuck} {
+		before, _ := os.ReadFile(p)
+		code, _, stderr := runCLI(t, noEnv, "demo", "--db", p)
+		after, err := os.ReadFile(p)
+		if code != exitUsage || err != nil || string(before) != string(after) {
+			t.Errorf("demo over %s: exit %d (%s); file kept unchanged: %v", filepath.Base(p), code, stderr, err == nil && string(before) == string(after))
+		}
+	}
 }
 
 func TestRejectsAboveThresholdExitFive(t *testing.T) {
