@@ -102,6 +102,11 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err := store.setMemoryLimit(ctx, limit); err != nil {
 		return st, err
 	}
+	restoreThreads, err := store.oneThread(ctx)
+	if err != nil {
+		return st, err
+	}
+	defer func() { err = errors.Join(err, restoreThreads()) }()
 
 	watermark, err := store.Watermark(ctx, st.Source)
 	if err != nil {
@@ -215,13 +220,15 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 				return err
 			}
 			st.RowsRead, st.RowsSkipped = b.readSoFar, b.skippedSoFar
-			if _, err := store.commitBatch(commitCtx, st.Source, runID, b, &st); err != nil {
+			tm, err := store.commitBatch(commitCtx, st.Source, runID, b, &st)
+			if err != nil {
 				if strings.Contains(err.Error(), "Out of Memory") {
 					err = fmt.Errorf("%w (DuckDB may use %s while loading: raise ingest.duckdb_memory_limit in the config; the run can simply be repeated)", err, limit)
 				}
 				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
 			}
-			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID)
+			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID,
+				"load", tm.load.Round(time.Millisecond), "derive", tm.derive.Round(time.Millisecond), "commit", tm.commit.Round(time.Millisecond))
 			b.Reset()
 			if opts.Progress != nil {
 				opts.Progress(st)

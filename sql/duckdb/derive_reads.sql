@@ -4,6 +4,7 @@
 -- run; otherwise the read stays unresolved (and is counted).
 -- $1: lowest event id of the batch. A newly loaded producer only changes
 -- reads after it, which all have ids >= $1, so older reads keep their answer.
+-- $2: lowest event id of the touched runs (run_spans.sql).
 UPDATE asset_reads AS r
 SET asset_key = x.asset_key, resolution = x.resolution
 FROM (
@@ -17,19 +18,15 @@ FROM (
         SELECT run_id, step_key, output_name, arg_max(asset_key, event_id) AS asset_key
         FROM handled_outputs
         WHERE asset_key IS NOT NULL
-          AND run_id IN (SELECT run_id FROM asset_reads WHERE event_id >= $1)
+          AND event_id >= $2 AND run_id IN (SELECT run_id FROM touched_runs)
         GROUP BY run_id, step_key, output_name
     ) AS s
       ON s.run_id = r2.run_id AND s.step_key = r2.upstream_step_key AND s.output_name = r2.upstream_output_name
     ASOF LEFT JOIN (
         -- The latest producer before a read (all reads here have ids >= $1)
-        -- is either the latest one below $1 or one at or above it: one row
-        -- per step output from the past, plus the recent ones, instead of
-        -- every historical producer (which the ASOF join would sort).
-        SELECT step_key, output_name, max(event_id) AS event_id, arg_max(asset_key, event_id) AS asset_key
-        FROM handled_outputs
-        WHERE asset_key IS NOT NULL AND event_id < $1
-        GROUP BY step_key, output_name
+        -- is either the latest one below $1 (output_producers: the loader
+        -- keeps it so, see producers_update.sql) or one at or above it.
+        SELECT step_key, output_name, event_id, asset_key FROM output_producers
         UNION ALL
         SELECT step_key, output_name, event_id, asset_key
         FROM handled_outputs
@@ -38,5 +35,5 @@ FROM (
       ON c.step_key = r2.upstream_step_key AND c.output_name = r2.upstream_output_name
      AND r2.event_id > c.event_id
 ) AS x
-WHERE r.event_id = x.event_id
+WHERE r.event_id = x.event_id AND r.event_id >= $1
   AND (r.asset_key IS DISTINCT FROM x.asset_key OR r.resolution IS DISTINCT FROM x.resolution);

@@ -1,5 +1,6 @@
 -- One runs row per Dagster run, rebuilt from the run events (stored as
 -- PIPELINE_*; RUN_* accepted from other producers) of the touched runs.
+-- $1: lowest event id of the touched runs (run_spans.sql).
 DELETE FROM runs WHERE run_id IN (SELECT run_id FROM touched_runs);
 INSERT INTO runs (run_id, job_name, status, started_at, finished_at)
 SELECT run_id,
@@ -15,5 +16,5 @@ SELECT run_id,
        max(ts) FILTER (WHERE event_type IN ('PIPELINE_SUCCESS', 'RUN_SUCCESS', 'PIPELINE_FAILURE', 'RUN_FAILURE',
                                             'PIPELINE_INIT_FAILURE', 'PIPELINE_CANCELED', 'RUN_CANCELED')) AS finished_at
 FROM run_events
-WHERE run_id IN (SELECT run_id FROM touched_runs)
+WHERE event_id >= $1 AND run_id IN (SELECT run_id FROM touched_runs)
 GROUP BY run_id;

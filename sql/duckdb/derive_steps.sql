@@ -3,6 +3,8 @@
 -- or STEP_RESTARTED (retries); its status is how it ended. A step that
 -- materializes several assets is marked shared: its duration belongs to all
 -- of them and must not be added up per asset.
+-- $1: lowest event id of the touched runs (run_spans.sql): only that id range
+-- is scanned. (Parameters bind to the last statement, the INSERT.)
 DELETE FROM step_executions WHERE run_id IN (SELECT run_id FROM touched_runs);
 INSERT INTO step_executions
     (run_id, job_name, step_key, attempt, started_at, finished_at, duration_ms, status, asset_keys, shared_step)
@@ -11,7 +13,7 @@ WITH ev AS (
            sum(CASE WHEN event_type IN ('STEP_START', 'STEP_RESTARTED') THEN 1 ELSE 0 END)
                OVER (PARTITION BY run_id, step_key ORDER BY event_id ROWS UNBOUNDED PRECEDING) AS began
     FROM step_events
-    WHERE run_id IN (SELECT run_id FROM touched_runs) AND step_key IS NOT NULL
+    WHERE event_id >= $1 AND run_id IN (SELECT run_id FROM touched_runs) AND step_key IS NOT NULL
 ),
 att AS (
     SELECT run_id, step_key, greatest(began, 1) AS attempt,
@@ -31,10 +33,10 @@ assets AS (
     SELECT run_id, step_key, list(DISTINCT asset_key ORDER BY asset_key) AS asset_keys
     FROM (
         SELECT run_id, step_key, asset_key FROM materializations
-        WHERE run_id IN (SELECT run_id FROM touched_runs)
+        WHERE event_id >= $1 AND run_id IN (SELECT run_id FROM touched_runs)
         UNION
         SELECT run_id, step_key, asset_key FROM materialization_planned
-        WHERE run_id IN (SELECT run_id FROM touched_runs)
+        WHERE event_id >= $1 AND run_id IN (SELECT run_id FROM touched_runs)
     )
     WHERE step_key IS NOT NULL
     GROUP BY run_id, step_key

@@ -135,6 +135,24 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at  TIMESTAMP
 );
 
+-- Loader bookkeeping. run_spans: the lowest event id loaded for each run, so
+-- each batch's derivations scan only the id range of the runs it touches
+-- (DuckDB skips row groups below it by their min/max) instead of whole
+-- tables. output_producers: the latest resolved producer (HANDLED_OUTPUT with
+-- an asset) of each step output, for resolving reads across runs without
+-- grouping every handled output at every batch.
+CREATE TABLE IF NOT EXISTS run_spans (
+    run_id          VARCHAR NOT NULL,
+    first_event_id  BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS output_producers (
+    step_key     VARCHAR NOT NULL,
+    output_name  VARCHAR NOT NULL,
+    event_id     BIGINT NOT NULL,
+    asset_key    VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS ingest_state (
     source      VARCHAR PRIMARY KEY,
     watermark   BIGINT NOT NULL,
