@@ -74,11 +74,11 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		}
 		defer func() { err = errors.Join(err, restore()) }()
 	}
-	restoreThreads, err := singleThreaded(ctx, conn)
-	if err != nil {
-		return st, err
-	}
-	defer func() { err = errors.Join(err, restoreThreads()) }()
+	// DuckDB keeps the connection's threads for the SQL half: every
+	// aggregate in it is order-independent (counts, min/max, integer and
+	// DECIMAL sums, footprints summed as HUGEINT), so a parallel plan gives
+	// the same bits as one thread. The series scans are the exception, see
+	// singleThreaded.
 	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return st, fmt.Errorf("apply analyze schema: %w", err)
 	}
@@ -131,11 +131,18 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 
 	res := newResults(int(maxKey.Int64))
-	if err := res.scanExec(ctx, conn, opts.RegressionWindow); err != nil {
+	restoreThreads, err := singleThreaded(ctx, conn)
+	if err != nil {
 		return st, err
+	}
+	if err := res.scanExec(ctx, conn, opts.RegressionWindow); err != nil {
+		return st, errors.Join(err, restoreThreads())
 	}
 	done("execution-time statistics")
 	if err := res.scanSize(ctx, conn); err != nil {
+		return st, errors.Join(err, restoreThreads())
+	}
+	if err := restoreThreads(); err != nil {
 		return st, err
 	}
 	done("size statistics")
@@ -187,11 +194,13 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	return st, nil
 }
 
-// singleThreaded runs DuckDB on one thread while analyze works: parallel
-// plans hand rows over in an order that varies from run to run, floating-
-// point sums then differ in their last bits, and a second run over the same
-// data must leave every table exactly as it was. On the 2M-row fixture this
-// costs about 0.1 s (1.15 s -> 1.25 s).
+// singleThreaded runs DuckDB on one thread while the series are read: the
+// rows arrive in a total order either way, but a parallel plan cuts the
+// Arrow records at other rows, and gonum's vectorised sums (floats.Sum
+// behind stat.Mean and stat.LinearRegression) add in an order that depends
+// on the 16-byte alignment of the slice they get, here a window of the
+// record's buffer. With one thread the cuts, and so every statistic, are the
+// same run after run.
 func singleThreaded(ctx context.Context, conn *sql.Conn) (func() error, error) {
 	var prev int64
 	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&prev); err != nil {

@@ -6,4 +6,7 @@ DROP TABLE IF EXISTS analyze_gonum;
 DROP TABLE IF EXISTS analyze_base;
 DROP TABLE IF EXISTS analyze_events;
 DROP TABLE IF EXISTS analyze_keys;
+DROP TABLE IF EXISTS analyze_reads;
+DROP TABLE IF EXISTS analyze_steps;
+DROP TABLE IF EXISTS analyze_step_part;
 DROP TABLE IF EXISTS analyze_params;

@@ -1,7 +1,74 @@
--- analyze_keys and analyze_events: the keys (assets and partitions) and the
--- materializations and observations at or before as_of, with integer
--- surrogate keys so later steps neither join nor sort on strings.
---
+-- The facts at or before as_of, reduced once to what the later steps need:
+-- step executions and reads pre-aggregated at (asset, partition) grain, the
+-- keys (assets and partitions) numbered, and the materializations and
+-- observations as narrow rows with integer surrogate keys. Each fact table
+-- is scanned and joined on strings once here; everything after this works
+-- on ~100k groups or on integer keys. Every aggregate is order-independent
+-- (counts, min/max, integer and DECIMAL sums), so parallel plans give the
+-- same bits as a single thread.
+
+-- analyze_step_part: the partition a step execution worked on, what the
+-- step planned or materialized in that run (Dagster runs one partition per
+-- run). Only partitioned runs have rows, so it is small.
+CREATE OR REPLACE TEMP TABLE analyze_step_part AS
+SELECT run_id, step_key, min(partition) AS partition
+FROM (
+    SELECT run_id, step_key, partition FROM materializations WHERE partition IS NOT NULL
+    UNION ALL
+    SELECT run_id, step_key, partition FROM materialization_planned WHERE partition IS NOT NULL
+)
+GROUP BY ALL;
+
+-- analyze_steps: step executions per (asset, partition); partition NULL
+-- when the run targeted none. A shared (multi-asset) step's seconds are
+-- split evenly among its assets: summed over assets they add up to the
+-- step's time once. Only multi-asset steps are unnested (DuckDB's UNNEST is
+-- slow). Seconds are summed as DECIMAL so the sum does not depend on the
+-- order rows arrive in, and partial sums add up to the same total.
+CREATE OR REPLACE TEMP TABLE analyze_steps AS
+WITH p AS (SELECT * FROM analyze_params),
+se AS (
+    SELECT s.status, s.shared_step, sp.partition, s.asset_keys, len(s.asset_keys) AS n_assets,
+           CAST(s.duration_ms / 1000.0 / greatest(len(s.asset_keys), 1) AS DECIMAL(38, 9)) AS seconds,
+           coalesce(s.finished_at, s.started_at) AS ts
+    FROM step_executions s LEFT JOIN analyze_step_part sp USING (run_id, step_key), p
+    WHERE coalesce(s.finished_at, s.started_at) <= p.as_of
+),
+steps AS (
+    SELECT status, shared_step, partition, seconds, ts, asset_keys[1] AS asset_key
+    FROM se WHERE n_assets = 1
+    UNION ALL
+    SELECT status, shared_step, partition, seconds, ts, unnest(asset_keys) AS asset_key
+    FROM se WHERE n_assets > 1
+)
+SELECT asset_key, partition,
+       count(*) FILTER (WHERE status = 'success') AS successes,
+       count(*) FILTER (WHERE status = 'failure') AS failures,
+       count(*) FILTER (WHERE status = 'retried') AS retried_attempts,
+       sum(seconds) AS compute_seconds,
+       sum(seconds) FILTER (WHERE ts > p.window_start) AS compute_seconds_in_window,
+       min(ts) AS first_seen,
+       bool_or(shared_step) AS shared_step
+FROM steps, p
+GROUP BY asset_key, partition;
+
+-- analyze_reads: resolved reads per (asset, partition, job). A read
+-- belongs to the partition its run targeted; job_name stays in the grain so
+-- distinct readers can be counted per partition and per asset.
+CREATE OR REPLACE TEMP TABLE analyze_reads AS
+WITH p AS (SELECT * FROM analyze_params),
+run_part AS (
+    SELECT run_id, min(partition) AS partition FROM analyze_step_part GROUP BY run_id
+)
+SELECT r.asset_key, rp.partition, r.job_name,
+       count(*) AS reads_total,
+       count(*) FILTER (WHERE r.ts > p.window_start) AS reads_in_window,
+       min(r.ts) AS first_seen,
+       max(r.ts) AS last_read
+FROM asset_reads r LEFT JOIN run_part rp USING (run_id), p
+WHERE r.asset_key IS NOT NULL AND r.ts <= p.as_of
+GROUP BY ALL;
+
 -- analyze_keys: one row per asset (partition NULL) having any fact
 -- (materialization, observation, step execution, resolved read) at or
 -- before as_of, and one per partition materialized or observed. key_id
@@ -10,28 +77,22 @@
 CREATE OR REPLACE TEMP TABLE analyze_keys AS
 WITH p AS (SELECT * FROM analyze_params),
 mo AS (
-    SELECT asset_key, partition FROM materializations, p WHERE ts <= p.as_of
-    UNION ALL
-    SELECT asset_key, partition FROM observations, p WHERE ts <= p.as_of
-),
-se AS (
-    SELECT asset_keys FROM step_executions, p WHERE coalesce(finished_at, started_at) <= p.as_of
-),
-assets AS (
-    SELECT DISTINCT asset_key FROM (
-        SELECT asset_key FROM mo
+    SELECT DISTINCT asset_key, partition FROM (
+        SELECT asset_key, partition FROM materializations, p WHERE ts <= p.as_of
         UNION ALL
-        SELECT asset_keys[1] FROM se WHERE len(asset_keys) = 1
-        UNION ALL
-        SELECT unnest(asset_keys) FROM se WHERE len(asset_keys) > 1
-        UNION ALL
-        SELECT asset_key FROM asset_reads, p WHERE asset_key IS NOT NULL AND ts <= p.as_of
+        SELECT asset_key, partition FROM observations, p WHERE ts <= p.as_of
     )
 ),
 keys AS (
-    SELECT asset_key, NULL::VARCHAR AS partition FROM assets
+    SELECT DISTINCT asset_key, NULL::VARCHAR AS partition FROM (
+        SELECT asset_key FROM mo
+        UNION ALL
+        SELECT asset_key FROM analyze_steps
+        UNION ALL
+        SELECT asset_key FROM analyze_reads
+    )
     UNION ALL
-    SELECT DISTINCT asset_key, partition FROM mo WHERE partition IS NOT NULL
+    SELECT asset_key, partition FROM mo WHERE partition IS NOT NULL
 )
 SELECT row_number() OVER (ORDER BY asset_key, partition NULLS FIRST) AS key_id, asset_key, partition
 FROM keys;
@@ -40,24 +101,25 @@ FROM keys;
 -- observation at or before as_of: asset_id is the asset's key_id, part_id
 -- its partition's (NULL when unpartitioned). exec_s is a materialization's
 -- execution time: its execution_time_s metadata when present, else the
--- duration of the successful attempt of its step in that run, computed
--- once here. The series queries and analyze_base read it instead of
--- re-scanning and re-joining the fact tables.
+-- duration of the successful attempt of its step in that run. Only the
+-- materializations without execution_time_s look up their step, since
+-- joining on (run_id, step_key) strings is the expensive part.
 CREATE OR REPLACE TEMP TABLE analyze_events AS
 WITH p AS (SELECT * FROM analyze_params),
 ak AS (SELECT key_id, asset_key FROM analyze_keys WHERE partition IS NULL),
 pk AS (SELECT key_id, asset_key, partition FROM analyze_keys WHERE partition IS NOT NULL),
-ok AS (
-    SELECT run_id, step_key, max(duration_ms) AS duration_ms
-    FROM step_executions WHERE status = 'success'
-    GROUP BY ALL
+fallback AS (
+    SELECT m.event_id, max(s.duration_ms) / 1000.0 AS exec_s
+    FROM materializations m JOIN step_executions s ON s.run_id = m.run_id AND s.step_key = m.step_key, p
+    WHERE m.execution_time_s IS NULL AND s.status = 'success' AND m.ts <= p.as_of
+    GROUP BY m.event_id
 )
 SELECT ak.key_id AS asset_id, pk.key_id AS part_id, false AS observed, m.ts, m.event_id, m.size_bytes,
-       coalesce(m.execution_time_s, ok.duration_ms / 1000.0) AS exec_s
+       coalesce(m.execution_time_s, f.exec_s) AS exec_s
 FROM materializations m
 JOIN ak ON ak.asset_key = m.asset_key
 LEFT JOIN pk ON pk.asset_key = m.asset_key AND pk.partition = m.partition
-LEFT JOIN ok ON ok.run_id = m.run_id AND ok.step_key = m.step_key, p
+LEFT JOIN fallback f ON f.event_id = m.event_id, p
 WHERE m.ts <= p.as_of
 UNION ALL
 SELECT ak.key_id, pk.key_id, true, o.ts, o.event_id, o.size_bytes, NULL

@@ -7,22 +7,24 @@
 -- unpartitioned asset, simply its size).
 -- Read from analyze_events; keys are integers (asset_id, part_id).
 WITH p AS (SELECT * FROM analyze_params),
+-- The footprint is summed in integers (HUGEINT) and converted once: a sum
+-- that does not depend on how a parallel plan groups the additions.
 s AS (
-    SELECT asset_id, part_id, event_id, ts, CAST(size_bytes AS DOUBLE) AS v
+    SELECT asset_id, part_id, event_id, ts, size_bytes
     FROM analyze_events WHERE size_bytes IS NOT NULL
 ),
 d AS (
-    SELECT *, v - coalesce(lag(v) OVER (PARTITION BY asset_id, part_id ORDER BY ts, event_id), 0) AS delta
+    SELECT *, size_bytes - coalesce(lag(size_bytes) OVER (PARTITION BY asset_id, part_id ORDER BY ts, event_id), 0) AS delta
     FROM s
 ),
 f AS (
     SELECT asset_id, event_id, ts,
-           sum(delta) OVER (PARTITION BY asset_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS v
+           CAST(sum(CAST(delta AS HUGEINT)) OVER (PARTITION BY asset_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS DOUBLE) AS v
     FROM d
 )
 SELECT key_id, date_diff('microsecond', as_of, ts) / 86400e6 AS t, v FROM (
     SELECT asset_id AS key_id, ts, event_id, v FROM f
     UNION ALL
-    SELECT part_id, ts, event_id, v FROM s WHERE part_id IS NOT NULL
+    SELECT part_id, ts, event_id, CAST(size_bytes AS DOUBLE) FROM s WHERE part_id IS NOT NULL
 ), p
 ORDER BY key_id, ts, event_id;
