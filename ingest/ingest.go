@@ -252,6 +252,16 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
+	if st.Batches > 0 {
+		// Write the loaded rows into the file now, within the load's memory
+		// limit: DuckDB would otherwise do it at close, after analyze has
+		// raised the limit, and the later stages read compressed tables.
+		ckpt := time.Now()
+		if err := store.checkpoint(ctx); err != nil {
+			return st, err
+		}
+		logger.Debug("checkpoint written", "elapsed", time.Since(ckpt).Round(time.Millisecond))
+	}
 	logger.Info("ingest finished", "rows_read", st.RowsRead, "rows_loaded", st.RowsLoaded,
 		"rows_rejected", st.RowsRejected, "rows_skipped", st.RowsSkipped, "batches", st.Batches,
 		"watermark", st.WatermarkAfter, "elapsed", time.Since(start).Round(time.Millisecond))
