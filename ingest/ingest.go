@@ -106,7 +106,12 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
-	defer func() { err = errors.Join(err, restoreThreads()) }()
+	threadsRestored := false
+	defer func() {
+		if !threadsRestored {
+			err = errors.Join(err, restoreThreads())
+		}
+	}()
 
 	watermark, err := store.Watermark(ctx, st.Source)
 	if err != nil {
@@ -250,6 +255,11 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	// Both goroutines are done: the counters are safe to read.
 	st.RowsRead, st.RowsSkipped, st.FlushedByBytes = read, skipped, byBytes
 	if err != nil {
+		return st, err
+	}
+	// Reading is over: the checkpoint may compress on every core.
+	threadsRestored = true
+	if err := restoreThreads(); err != nil {
 		return st, err
 	}
 	if st.Batches > 0 {

@@ -286,7 +286,7 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 		if rec == nil {
 			continue
 		}
-		n, err := s.insertRecord(ctx, tx, t, rec, b.MinID, b.MaxID)
+		n, err := s.insertRecord(ctx, tx, t, rec, b.MinID, b.MaxID, b.MinID > st.WatermarkBefore)
 		rec.Release()
 		if err != nil {
 			return tm, err
@@ -414,7 +414,9 @@ func rejectKey(source string, r Reject) (key string, id, line sql.NullInt64) {
 // insertRecord registers rec as a temporary Arrow view on the store's
 // connection and copies it into the table with one INSERT ... SELECT, so
 // DuckDB reads the columns directly instead of row by row.
-func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec arrow.Record, minID, maxID int64) (int64, error) {
+// fresh says no id of the batch can be loaded yet (all are above the
+// watermark the run started from), so the duplicate check is skipped.
+func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec arrow.Record, minID, maxID int64, fresh bool) (int64, error) {
 	view := "matlens_batch_" + t.name
 	reader, err := array.NewRecordReader(t.schema, []arrow.Record{rec})
 	if err != nil {
@@ -443,9 +445,14 @@ func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec 
 	cols := strings.Join(names, ", ")
 	// Rows already present (a re-read the skip set did not catch) are left
 	// out by id; the id range lets DuckDB skip row groups by their min/max.
-	res, err := tx.ExecContext(ctx, fmt.Sprintf(
-		"INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s ANTI JOIN (SELECT event_id FROM %[1]s WHERE event_id BETWEEN $1 AND $2) USING (event_id)",
-		t.name, cols, view), minID, maxID)
+	var res sql.Result
+	if fresh {
+		res, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s", t.name, cols, view))
+	} else {
+		res, err = tx.ExecContext(ctx, fmt.Sprintf(
+			"INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s ANTI JOIN (SELECT event_id FROM %[1]s WHERE event_id BETWEEN $1 AND $2) USING (event_id)",
+			t.name, cols, view), minID, maxID)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("load %s: %w", t.name, err)
 	}
