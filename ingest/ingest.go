@@ -262,14 +262,13 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err := restoreThreads(); err != nil {
 		return st, err
 	}
-	if st.Batches > 0 {
-		// Write the loaded rows into the file now, within the load's memory
-		// limit: DuckDB would otherwise do it at close, after analyze has
-		// raised the limit, and the later stages read compressed tables.
-		ckpt := time.Now()
-		if err := store.checkpoint(ctx); err != nil {
-			return st, err
-		}
+	// A large load is written into the file now, within the load's memory
+	// limit, rather than at close after analyze has raised it; the later
+	// stages then read compressed tables.
+	ckpt := time.Now()
+	if done, err := store.checkpointIfLarge(ctx); err != nil {
+		return st, err
+	} else if done {
 		logger.Debug("checkpoint written", "elapsed", time.Since(ckpt).Round(time.Millisecond))
 	}
 	logger.Info("ingest finished", "rows_read", st.RowsRead, "rows_loaded", st.RowsLoaded,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +88,13 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		}
 		limits = append(limits, d)
 		lastCold = filepath.Join(dir, fmt.Sprintf("cold-%d-%d.duckdb", rows, i))
+		// A file left by an earlier bench in the same --dir would make this
+		// run incremental, not cold.
+		for _, f := range []string{lastCold, lastCold + ".wal"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("bench: %w", err)
+			}
+		}
 		res, err := benchRun(ctx, self, dsn, lastCold)
 		if err != nil {
 			return err
@@ -97,6 +105,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		fmt.Fprintf(stdout, "  round %d: limit %s, cold run %s, peak RSS %d MB\n", i+1, d.Round(time.Millisecond), res.wall.Round(time.Millisecond), res.maxRSSKB/1024)
 		if i < k-1 {
 			_ = os.Remove(lastCold)
+			_ = os.Remove(lastCold + ".wal")
 		}
 	}
 
@@ -114,7 +123,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 	var incs []time.Duration
 	for i := range k {
 		inc := filepath.Join(dir, fmt.Sprintf("inc-%d-%d.duckdb", rows, i))
-		if err := copyFile(lastCold, inc); err != nil {
+		if err := copyDuckDB(lastCold, inc); err != nil {
 			return err
 		}
 		res, err := benchRun(ctx, self, dsn, inc)
@@ -123,6 +132,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		}
 		incs = append(incs, res.wall)
 		_ = os.Remove(inc)
+		_ = os.Remove(inc + ".wal")
 	}
 
 	lm, cm, im := median(limits), median(colds), median(incs)
@@ -295,6 +305,23 @@ func removeAppended(dsn string, maxID int64) error {
 		}
 	}
 	return nil
+}
+
+// copyDuckDB copies a DuckDB file and its write-ahead log, when it has one
+// (matlens leaves small logs for a later run to fold in).
+func copyDuckDB(from, to string) error {
+	if err := copyFile(from, to); err != nil {
+		return err
+	}
+	err := copyFile(from+".wal", to+".wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		// A log left at the destination by an earlier copy is not this file's.
+		if err := os.Remove(to + ".wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("bench: %w", err)
+		}
+		return nil
+	}
+	return err
 }
 
 func copyFile(from, to string) (err error) {
