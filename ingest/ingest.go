@@ -25,6 +25,12 @@ type Options struct {
 	// LockWait bounds how long a run waits for a DuckDB file held by
 	// another process.
 	LockWait time.Duration
+	// DeriveEveryRows is how many loaded rows wait before their derived
+	// rows (step executions, runs, resolved outputs and reads) are rebuilt;
+	// the rest are rebuilt at the end of the run. A rebuild costs about
+	// 0.1 s on top of its rows: once per 50,000-row batch, that was 2 s of
+	// a 2M-row load (5.4 s -> 3.2 s of derivations at 150,000).
+	DeriveEveryRows int
 	// Keys maps metadata labels to sizes, rows, times, memory and location.
 	Keys MetadataKeys
 	// DuckDBMemoryLimit bounds DuckDB's buffer pool during the load ("" =
@@ -42,6 +48,7 @@ func DefaultOptions() Options {
 		BatchRows:         50_000,
 		BatchBytes:        32 << 20,
 		ReReadWindow:      10_000,
+		DeriveEveryRows:   150_000,
 		LockWait:          30 * time.Second,
 		Keys:              DefaultMetadataKeys(),
 		DuckDBMemoryLimit: DefaultDuckDBMemoryLimit,
@@ -55,6 +62,8 @@ func (o Options) Validate() error {
 		return errors.New("ingest.batch_rows must be > 0")
 	case o.BatchBytes <= 0:
 		return errors.New("ingest.batch_bytes must be > 0")
+	case o.DeriveEveryRows <= 0:
+		return errors.New("ingest: DeriveEveryRows must be > 0")
 	case o.ReReadWindow < 0:
 		return errors.New("ingest.reread_window must be >= 0")
 	case o.DuckDBMemoryLimit != "" && !memoryLimitPattern.MatchString(o.DuckDBMemoryLimit):
@@ -118,6 +127,7 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 		return st, err
 	}
 	st.WatermarkBefore, st.WatermarkAfter = watermark, watermark
+	store.deriveEvery = opts.DeriveEveryRows
 	from := max(watermark-opts.ReReadWindow, 0)
 	seen, err := store.loadedIDs(ctx, st.Source, from+1)
 	if err != nil {
@@ -255,6 +265,9 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	// Both goroutines are done: the counters are safe to read.
 	st.RowsRead, st.RowsSkipped, st.FlushedByBytes = read, skipped, byBytes
 	if err != nil {
+		return st, err
+	}
+	if err := store.finishDerive(ctx, st.Source); err != nil {
 		return st, err
 	}
 	// Reading is over: the checkpoint may compress on every core.

@@ -130,7 +130,7 @@ func TestIngestPostgresMatchesGeneratorAnswers(t *testing.T) {
 	dsn, src, exp := fixtureSource(t, smallFixture())
 	dbPath := filepath.Join(t.TempDir(), "m.duckdb")
 	// Small batches so the answers also hold across batch boundaries.
-	st := ingestOnce(t, src, dbPath, func(o *ingest.Options) { o.BatchRows = 997 })
+	st := ingestOnce(t, src, dbPath, func(o *ingest.Options) { o.BatchRows, o.DeriveEveryRows = 997, 1500 })
 	if st.RowsRejected != 0 {
 		t.Errorf("rejected %d rows of generated data", st.RowsRejected)
 	}
@@ -388,7 +388,7 @@ func childIngest(spec string) int {
 		return 1
 	}
 	opts := ingest.DefaultOptions()
-	opts.BatchRows = 200
+	opts.BatchRows, opts.DeriveEveryRows = 200, 500
 	opts.Progress = func(st ingest.Stats) { fmt.Printf("committed %d\n", st.Batches) }
 	if _, err := ingest.Run(context.Background(), src, store, opts, nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -446,7 +446,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	}
 	partial.Close()
 
-	resumed := ingestOnce(t, src, killed, func(o *ingest.Options) { o.BatchRows = 333 })
+	resumed := ingestOnce(t, src, killed, func(o *ingest.Options) { o.BatchRows, o.DeriveEveryRows = 333, 700 })
 	if resumed.RowsLoaded == 0 {
 		t.Error("the resumed run loaded nothing")
 	}
@@ -645,10 +645,10 @@ func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
 			defer exec("DROP TABLE IF EXISTS held")
 			exec("DELETE FROM event_logs WHERE id IN (SELECT id FROM held)")
 			path := filepath.Join(t.TempDir(), "split.duckdb")
-			ingestOnce(t, src, path, func(o *ingest.Options) { o.BatchRows = 500 })
+			ingestOnce(t, src, path, func(o *ingest.Options) { o.BatchRows, o.DeriveEveryRows = 500, 1200 })
 			exec("INSERT INTO event_logs SELECT * FROM held")
 			tc.between(path)
-			st := ingestOnce(t, src, path, func(o *ingest.Options) { o.BatchRows = 500 })
+			st := ingestOnce(t, src, path, func(o *ingest.Options) { o.BatchRows, o.DeriveEveryRows = 500, 1200 })
 			if st.RowsLoaded == 0 {
 				t.Fatal("second run loaded nothing")
 			}

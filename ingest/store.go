@@ -85,6 +85,12 @@ type Store struct {
 	db   *sql.DB
 	conn *sql.Conn
 	path string
+	// deriveFrom is ingest_state.derive_from as last committed (0: nothing
+	// pending), pendingRows the rows loaded since the last derivation, and
+	// deriveEvery Options.DeriveEveryRows.
+	deriveFrom  int64
+	pendingRows int
+	deriveEvery int
 }
 
 // OpenStore opens (creating if needed) the DuckDB file and applies the
@@ -210,16 +216,46 @@ func (s *Store) Close() error {
 func (s *Store) Conn() *sql.Conn { return s.conn }
 
 // Watermark returns the highest event id loaded from source (0 if none).
+// It also picks up derivations an earlier run left pending.
 func (s *Store) Watermark(ctx context.Context, source string) (int64, error) {
 	var w int64
-	err := s.conn.QueryRowContext(ctx, "SELECT watermark FROM ingest_state WHERE source = $1", source).Scan(&w)
+	var from sql.NullInt64
+	err := s.conn.QueryRowContext(ctx, "SELECT watermark, derive_from FROM ingest_state WHERE source = $1", source).Scan(&w, &from)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read watermark: %w", err)
 	}
+	s.deriveFrom, s.pendingRows = from.Int64, 0
 	return w, nil
+}
+
+// finishDerive rebuilds the derived rows still pending at the end of a run.
+func (s *Store) finishDerive(ctx context.Context, source string) (err error) {
+	if s.deriveFrom == 0 {
+		return nil
+	}
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("derive: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+	}()
+	if err := derive(ctx, tx, s.deriveFrom); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE ingest_state SET derive_from = NULL WHERE source = $1", source); err != nil {
+		return fmt.Errorf("derive: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("derive: commit: %w", err)
+	}
+	s.deriveFrom, s.pendingRows = 0, 0
+	return nil
 }
 
 // loadedIDs returns the ids already loaded or quarantined at or above from.
@@ -334,14 +370,25 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 		rejected += n
 	}
 	tm.load = time.Since(start)
+	// Derived rows are rebuilt from the lowest id not yet derived, every
+	// deriveEveryRows; until then that id is committed as pending.
+	deriveFrom, pendingRows := s.deriveFrom, s.pendingRows
 	if b.MinID > 0 {
-		if err := derive(ctx, tx, b.MinID); err != nil {
-			return tm, err
+		if deriveFrom == 0 || b.MinID < deriveFrom {
+			deriveFrom = b.MinID
+		}
+		pendingRows += b.Rows
+		if pendingRows >= s.deriveEvery {
+			if err := derive(ctx, tx, deriveFrom); err != nil {
+				return tm, err
+			}
+			deriveFrom, pendingRows = 0, 0
 		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO ingest_state (source, watermark, updated_at) VALUES ($1, $2, $3)
+			`INSERT INTO ingest_state (source, watermark, updated_at, derive_from) VALUES ($1, $2, $3, $4)
 			 ON CONFLICT (source) DO UPDATE SET watermark = greatest(ingest_state.watermark, excluded.watermark),
-			 updated_at = excluded.updated_at`, source, b.MaxID, now); err != nil {
+			 updated_at = excluded.updated_at, derive_from = excluded.derive_from`,
+			source, b.MaxID, now, sql.NullInt64{Int64: deriveFrom, Valid: deriveFrom > 0}); err != nil {
 			return tm, fmt.Errorf("advance watermark: %w", err)
 		}
 	}
@@ -361,6 +408,7 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 	if err := tx.Commit(); err != nil {
 		return tm, fmt.Errorf("commit: %w", err)
 	}
+	s.deriveFrom, s.pendingRows = deriveFrom, pendingRows
 	tm.commit = time.Since(start) - tm.load - tm.derive
 	return tm, nil
 }

@@ -158,6 +158,11 @@ CREATE TABLE IF NOT EXISTS ingest_state (
     watermark   BIGINT NOT NULL,
     updated_at  TIMESTAMP NOT NULL
 );
+-- The lowest id of loaded rows whose derived rows (step executions, runs,
+-- resolved outputs and reads) are not yet rebuilt; NULL when none are. The
+-- loader derives every few batches, and a run that stopped in between
+-- leaves it for the next.
+ALTER TABLE ingest_state ADD COLUMN IF NOT EXISTS derive_from BIGINT;
 
 CREATE SEQUENCE IF NOT EXISTS ingest_runs_seq;
 
