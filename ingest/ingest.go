@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"log/slog"
 	"strings"
 	"time"
@@ -277,9 +278,11 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	}
 	// A large load is written into the file now, within the load's memory
 	// limit, rather than at close after analyze has raised it; the later
-	// stages then read compressed tables.
+	// stages then read compressed tables. The checkpoint is the run's
+	// memory peak: the Go heap the reading left behind is handed back to
+	// the OS first (2M fixture: peak RSS 258 MB -> 225-229 MB).
 	ckpt := time.Now()
-	if done, err := store.checkpointIfLarge(ctx); err != nil {
+	if done, err := store.checkpointIfLarge(ctx, debug.FreeOSMemory); err != nil {
 		return st, err
 	} else if done {
 		logger.Debug("checkpoint written", "elapsed", time.Since(ckpt).Round(time.Millisecond))

@@ -191,11 +191,15 @@ func (s *Store) backfill(ctx context.Context) error {
 const WALCheckpointBytes = 64 << 20
 
 // checkpointIfLarge checkpoints when the write-ahead log has outgrown
-// WALCheckpointBytes, and says whether it did.
-func (s *Store) checkpointIfLarge(ctx context.Context) (bool, error) {
+// WALCheckpointBytes, and says whether it did. before, when set, runs just
+// before the checkpoint.
+func (s *Store) checkpointIfLarge(ctx context.Context, before func()) (bool, error) {
 	fi, err := os.Stat(s.path + ".wal")
 	if err != nil || fi.Size() < WALCheckpointBytes {
 		return false, nil
+	}
+	if before != nil {
+		before()
 	}
 	if _, err := s.conn.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return false, fmt.Errorf("checkpoint: %w", err)
@@ -208,7 +212,7 @@ func (s *Store) checkpointIfLarge(ctx context.Context) (bool, error) {
 func (s *Store) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	_, err := s.checkpointIfLarge(ctx)
+	_, err := s.checkpointIfLarge(ctx, nil)
 	return errors.Join(err, s.conn.Close(), s.db.Close())
 }
 
