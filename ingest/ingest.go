@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
