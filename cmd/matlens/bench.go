@@ -138,7 +138,15 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 	lm, cm, im := median(limits), median(colds), median(incs)
 	fmt.Fprintf(stdout, "  limit (COPY of the extraction query to a discard): median %s  min %s  max %s\n", lm.Round(time.Millisecond), slices.Min(limits).Round(time.Millisecond), slices.Max(limits).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "  cold matlens run:                                  median %s  min %s  max %s\n", cm.Round(time.Millisecond), slices.Min(colds).Round(time.Millisecond), slices.Max(colds).Round(time.Millisecond))
+	// Each round's limit and cold run follow each other, so a slow spell of
+	// the machine slows both: the median of the rounds' own ratios is the
+	// steadier figure on a noisy host.
+	ratios := make([]time.Duration, k)
+	for i := range k {
+		ratios[i] = time.Duration(float64(time.Second) * colds[i].Seconds() / limits[i].Seconds())
+	}
 	fmt.Fprintf(stdout, "  cold / limit = %.2f   %.0f event rows/s (%d rows of the types matlens reads)\n", cm.Seconds()/lm.Seconds(), float64(rows)/cm.Seconds(), loaded)
+	fmt.Fprintf(stdout, "  cold / limit per round: median %.2f  min %.2f  max %.2f\n", median(ratios).Seconds(), slices.Min(ratios).Seconds(), slices.Max(ratios).Seconds())
 	fmt.Fprintf(stdout, "  peak RSS of the cold run: median %d MB, max %d MB\n", medianInt(rss)/1024, slices.Max(rss)/1024)
 	fmt.Fprintf(stdout, "  incremental run after +1%% rows: median %s = %.1f%% of the cold run\n", im.Round(time.Millisecond), 100*im.Seconds()/cm.Seconds())
 	return nil

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/matlens/matlens/ingest/ingesttest"
+)
+
+// The bench command against the test server, on a tiny fixture: every
+// figure is reported, each cold run loads the whole fixture (none reuses a
+// file an earlier bench left in --dir), and the incremental run starts from
+// the cold file. The test binary stands in for the matlens binary that
+// bench starts as its child.
+func TestBenchReportsEveryFigure(t *testing.T) {
+	ingesttest.NewPostgres(t) // skips, or fails under CI, when no server is up
+	admin := ingesttest.AdminDSN()
+	const rows = 3001 // an odd size: no user's bench database has it
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS matlens_bench_3001 WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Setenv(asCLIEnv, "1")
+	dir := t.TempDir()
+	for pass := range 2 { // the second pass finds the first one's files in dir
+		code, out, errOut := runCLI(t, noEnv, "bench", "--pg", admin, "--rows", strconv.Itoa(rows), "--k", "2", "--dir", dir)
+		if code != 0 {
+			t.Fatalf("pass %d: exit %d\n%s\n%s", pass, code, out, errOut)
+		}
+		for _, want := range []string{
+			`limit \(COPY of the extraction query to a discard\): median \S+`,
+			`cold / limit = [0-9.]+`,
+			`cold / limit per round: median [0-9.]+  min [0-9.]+  max [0-9.]+`,
+			`peak RSS of the cold run: median [1-9][0-9]* MB`,
+			`incremental run after \+1% rows: median \S+ = [0-9.]+% of the cold run`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("pass %d: no %q in\n%s", pass, want, out)
+			}
+		}
+		m := regexp.MustCompile(`\((\d+) rows of the types matlens reads\)`).FindStringSubmatch(out)
+		if m == nil || m[1] == "0" {
+			t.Errorf("pass %d: the last cold run loaded nothing (it reused an earlier file?):\n%s", pass, out)
+		}
+	}
+}
