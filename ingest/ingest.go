@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -87,7 +86,10 @@ type Stats struct {
 	// source cannot say); progress is WatermarkAfter against it.
 	TargetID       int64
 	FlushedByBytes int64 // batches flushed by the byte ceiling, not the row ceiling
-	Elapsed        time.Duration
+	// MemoryLimitRaisedTo is DuckDB's memory limit in bytes after a batch
+	// ran out of memory and was loaded again with more (0: never).
+	MemoryLimitRaisedTo int64
+	Elapsed             time.Duration
 }
 
 // Run ingests every new row of src into the store: rows above the watermark
@@ -167,6 +169,23 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 		free <- b
 	}
 
+	// warnRaised says once per raise that DuckDB needed a larger pool.
+	warnRaised := func() {
+		if store.raisedTo > st.MemoryLimitRaisedTo {
+			st.MemoryLimitRaisedTo = store.raisedTo
+			logger.Warn("DuckDB ran out of memory; the work was rolled back and done again with a larger memory limit",
+				"memory_limit_mb", store.raisedTo/1e6, "configured", limit,
+				"hint", "set ingest.duckdb_memory_limit to avoid the retry")
+		}
+	}
+	outOfMemory := func(err error) error {
+		if isOutOfMemory(err) {
+			return fmt.Errorf("%w (DuckDB ran out of memory at %dMB, four times ingest.duckdb_memory_limit %s: raise it in the config; the run can simply be repeated)",
+				err, store.memLimit/1e6, limit)
+		}
+		return err
+	}
+
 	// The reader goroutine owns these counters; each batch carries a copy
 	// so the loader can record progress without sharing them.
 	var read, skipped, byBytes int64
@@ -238,11 +257,10 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 			st.RowsRead, st.RowsSkipped = b.readSoFar, b.skippedSoFar
 			tm, err := store.commitBatch(commitCtx, st.Source, runID, b, &st)
 			if err != nil {
-				if strings.Contains(err.Error(), "Out of Memory") {
-					err = fmt.Errorf("%w (DuckDB may use %s while loading: raise ingest.duckdb_memory_limit in the config; the run can simply be repeated)", err, limit)
-				}
+				err = outOfMemory(err)
 				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
 			}
+			warnRaised()
 			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID,
 				"load", tm.load.Round(time.Millisecond), "derive", tm.derive.Round(time.Millisecond), "commit", tm.commit.Round(time.Millisecond))
 			b.Reset()
@@ -268,8 +286,10 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
-	if err := store.finishDerive(ctx, st.Source); err != nil {
-		return st, err
+	err = store.finishDerive(ctx)
+	warnRaised()
+	if err != nil {
+		return st, outOfMemory(err)
 	}
 	// Reading is over: the checkpoint may compress on every core.
 	threadsRestored = true

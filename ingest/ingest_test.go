@@ -661,3 +661,87 @@ func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
 		})
 	}
 }
+
+// The same Dagster database reached under another name (localhost instead
+// of 127.0.0.1, a read-only role) is another source with its own watermark,
+// but loads into the same fact tables: nothing may be loaded twice, and
+// derivations the first source left pending are finished.
+func TestIngestSecondSourceNameLoadsNothingTwice(t *testing.T) {
+	dsn, src, _ := fixtureSource(t, smallFixture())
+	alt := strings.Replace(dsn, "127.0.0.1", "localhost", 1)
+	if alt == dsn {
+		t.Skipf("cannot name %s another way", ingest.RedactDSN(dsn))
+	}
+	src2, err := ingest.NewPostgresSource(alt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.duckdb")
+	ingestOnce(t, src, whole, nil)
+	want := tableDigests(t, whole)
+
+	path := filepath.Join(dir, "two.duckdb")
+	ingestOnce(t, src, path, nil)
+	// Leave derivations pending under the first name, as a stopped run would.
+	s := openDuck(t, path)
+	if _, err := s.Conn().ExecContext(context.Background(), "UPDATE ingest_state SET derive_from = 1; DELETE FROM step_executions; DELETE FROM runs"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := ingestOnce(t, src2, path, nil)
+	if st.RowsLoaded != 0 {
+		t.Errorf("the second name loaded %d rows again", st.RowsLoaded)
+	}
+	got := tableDigests(t, path)
+	for _, tbl := range factTables {
+		if got[tbl] != want[tbl] {
+			t.Errorf("%s differs from one load: %s, want %s", tbl, got[tbl], want[tbl])
+		}
+	}
+}
+
+// A first load lands in the database file itself, not only in its
+// write-ahead log: a copy of the .duckdb file alone holds the data.
+func TestFirstLoadIsInTheFileItself(t *testing.T) {
+	_, src, exp := fixtureSource(t, smallFixture())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.duckdb")
+	ingestOnce(t, src, path, nil)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(dir, "alone.duckdb")
+	if err := os.WriteFile(alone, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, openDuck(t, alone).Conn(), "SELECT count(*) FROM materializations"); n != exp.EventsByType["ASSET_MATERIALIZATION"] {
+		t.Errorf("the file without its log holds %d materializations, want %d", n, exp.EventsByType["ASSET_MATERIALIZATION"])
+	}
+}
+
+// When DuckDB runs out of memory, the batch is rolled back and loaded again
+// with a larger pool: the run finishes, says so, and its tables are those of
+// a run that never ran short.
+func TestIngestRetriesWhenDuckDBRunsOutOfMemory(t *testing.T) {
+	o := smallFixture()
+	o.Days = 40
+	_, src, _ := fixtureSource(t, o)
+	dir := t.TempDir()
+	want := filepath.Join(dir, "want.duckdb")
+	ingestOnce(t, src, want, nil)
+	path := filepath.Join(dir, "short.duckdb")
+	st := ingestOnce(t, src, path, func(o *ingest.Options) { o.DuckDBMemoryLimit = "16MB" })
+	if st.MemoryLimitRaisedTo <= 16e6 {
+		t.Fatalf("memory limit raised to %d bytes: the test no longer makes DuckDB run short at 4MB", st.MemoryLimitRaisedTo)
+	}
+	got, exp := tableDigests(t, path), tableDigests(t, want)
+	for _, tbl := range factTables {
+		if got[tbl] != exp[tbl] {
+			t.Errorf("%s differs after the retry: %s, want %s", tbl, got[tbl], exp[tbl])
+		}
+	}
+}

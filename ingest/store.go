@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,24 +34,47 @@ var (
 	producersMerge   = isql.MustRead(isql.DuckDB, "duckdb/producers_merge.sql")
 )
 
-// DefaultDuckDBMemoryLimit bounds DuckDB's buffer pool while loading. Each
-// batch's derivations scan only its runs' id range, so the load's needs do
-// not grow with the tables: the 2M-row fixture loads at 64MB as fast as at
-// 128MB, with a peak RSS of about 190 MB instead of 300 MB.
+// DefaultDuckDBMemoryLimit bounds DuckDB's buffer pool while loading: a
+// cold run over the 2M-row fixture peaks at about 220 MB RSS with 64MB, 275
+// MB with 128MB. Some loads need more (a 3.7M-row first load ran out
+// deriving step executions at 64MB, not at 128MB); commitBatch then raises
+// the limit for the rest of the run, up to four times this.
 const DefaultDuckDBMemoryLimit = "64MB"
 
 var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
-// setMemoryLimit sets DuckDB's memory_limit (validated: it is spliced into
-// a SET statement, which takes no parameters).
+// setMemoryLimit sets DuckDB's memory_limit for the load (validated: it
+// is spliced into a SET statement, which takes no parameters).
 func (s *Store) setMemoryLimit(ctx context.Context, limit string) error {
-	if !memoryLimitPattern.MatchString(limit) {
+	n, ok := parseSize(limit)
+	if !ok {
 		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size like 128MB or 1GB", limit)
 	}
-	if _, err := s.conn.ExecContext(ctx, "SET memory_limit = '"+limit+"'"); err != nil {
+	s.memLimit, s.memLimitConfigured, s.raisedTo = n, n, 0
+	return s.applyMemoryLimit(ctx)
+}
+
+func (s *Store) applyMemoryLimit(ctx context.Context) error {
+	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dB'", s.memLimit)); err != nil {
 		return fmt.Errorf("set memory limit: %w", err)
 	}
 	return nil
+}
+
+// parseSize reads a size such as 64MB, 1.5GB or 512MiB (DuckDB's units: KB
+// and MB are powers of 1000, KiB and MiB of 1024) into bytes.
+func parseSize(v string) (int64, bool) {
+	m := memoryLimitPattern.FindStringSubmatch(v)
+	if m == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(v, m[2])), 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := map[string]float64{"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[m[2]]
+	return int64(f * unit), true
 }
 
 // oneThread runs DuckDB on one thread for the load and returns how to set
@@ -91,6 +115,12 @@ type Store struct {
 	deriveFrom  int64
 	pendingRows int
 	deriveEvery int
+	// loadedTop is the highest id any source had loaded when the run began.
+	loadedTop int64
+	// memLimit is DuckDB's memory_limit in bytes during the load (0: not
+	// set by ingest), memLimitConfigured the configured one, and raisedTo
+	// the limit a batch had to be retried with (0: none).
+	memLimit, memLimitConfigured, raisedTo int64
 }
 
 // OpenStore opens (creating if needed) the DuckDB file and applies the
@@ -182,7 +212,8 @@ func (s *Store) backfill(ctx context.Context) error {
 }
 
 // WALCheckpointBytes is the size of the write-ahead log above which matlens
-// writes it into the database file (a checkpoint). A checkpoint rewrites
+// writes it into the database file (a checkpoint), as it also does when the
+// log has outgrown the file. A checkpoint rewrites
 // the last, partly filled row group of every table written to: about 1 s
 // after a nightly increment of 1% on the 2M-row fixture (a 7 MB log), most
 // of such a run. A smaller log is left for a later run to fold in; DuckDB
@@ -191,11 +222,19 @@ func (s *Store) backfill(ctx context.Context) error {
 const WALCheckpointBytes = 64 << 20
 
 // checkpointIfLarge checkpoints when the write-ahead log has outgrown
-// WALCheckpointBytes, and says whether it did. before, when set, runs just
-// before the checkpoint.
+// WALCheckpointBytes or the database file itself (a new file's first load
+// then lands in the file, which holds the data on its own), and says
+// whether it did. before, when set, runs just before the checkpoint.
 func (s *Store) checkpointIfLarge(ctx context.Context, before func()) (bool, error) {
-	fi, err := os.Stat(s.path + ".wal")
-	if err != nil || fi.Size() < WALCheckpointBytes {
+	wal, err := os.Stat(s.path + ".wal")
+	if err != nil {
+		return false, nil
+	}
+	db, err := os.Stat(s.path)
+	if err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
+	}
+	if wal.Size() < WALCheckpointBytes && wal.Size() < db.Size() {
 		return false, nil
 	}
 	if before != nil {
@@ -220,26 +259,40 @@ func (s *Store) Close() error {
 func (s *Store) Conn() *sql.Conn { return s.conn }
 
 // Watermark returns the highest event id loaded from source (0 if none).
-// It also picks up derivations an earlier run left pending.
+// It also reads what holds for the file whatever the source: the highest
+// id any source loaded (the fact tables are shared, so a batch skips its
+// duplicate check only above it), and the derivations any earlier run left
+// pending. A source is named by its redacted DSN or path, so the same
+// Dagster database reached under another name is another source.
 func (s *Store) Watermark(ctx context.Context, source string) (int64, error) {
-	var w int64
-	var from sql.NullInt64
-	err := s.conn.QueryRowContext(ctx, "SELECT watermark, derive_from FROM ingest_state WHERE source = $1", source).Scan(&w, &from)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
+	var w, top, from sql.NullInt64
+	err := s.conn.QueryRowContext(ctx,
+		"SELECT max(watermark) FILTER (WHERE source = $1), max(watermark), min(derive_from) FROM ingest_state", source,
+	).Scan(&w, &top, &from)
 	if err != nil {
 		return 0, fmt.Errorf("read watermark: %w", err)
 	}
-	s.deriveFrom, s.pendingRows = from.Int64, 0
-	return w, nil
+	s.loadedTop, s.deriveFrom, s.pendingRows = top.Int64, from.Int64, 0
+	return w.Int64, nil
 }
 
 // finishDerive rebuilds the derived rows still pending at the end of a run.
-func (s *Store) finishDerive(ctx context.Context, source string) (err error) {
+// Once begun it is not cancelled (as a batch commit is not): a DuckDB
+// transaction cancelled midway makes database/sql discard the connection,
+// and the run could not record how it ended. What is pending stays
+// committed in ingest_state until it is done.
+func (s *Store) finishDerive(ctx context.Context) (err error) {
 	if s.deriveFrom == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	return s.retryOutOfMemory(ctx, func() error { return s.deriveRest(ctx) })
+}
+
+func (s *Store) deriveRest(ctx context.Context) (err error) {
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("derive: begin: %w", err)
@@ -252,7 +305,7 @@ func (s *Store) finishDerive(ctx context.Context, source string) (err error) {
 	if err := derive(ctx, tx, s.deriveFrom); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE ingest_state SET derive_from = NULL WHERE source = $1", source); err != nil {
+	if _, err := tx.ExecContext(ctx, clearDeriveFrom); err != nil {
 		return fmt.Errorf("derive: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -329,8 +382,57 @@ type batchTiming struct{ load, derive, commit time.Duration }
 // transaction: either all of it is visible afterwards or none of it.
 // Re-read rows that were already there are not counted as loaded. It
 // returns where the batch's time went, for the debug log.
+//
+// When DuckDB runs out of memory the batch is rolled back and tried again
+// with twice the memory limit, up to four times the configured one: a
+// nightly run should not stop where a bigger pool would do.
 func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *Batch, st *Stats) (tm batchTiming, err error) {
+	recs := make([]arrow.Record, len(factTables))
+	for i, t := range factTables {
+		recs[i] = b.takeRecord(t)
+	}
+	defer func() {
+		for _, r := range recs {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}()
+	err = s.retryOutOfMemory(ctx, func() error {
+		tm, err = s.commitOnce(ctx, source, runID, b, recs, st)
+		return err
+	})
+	return tm, err
+}
+
+// retryOutOfMemory runs a transaction (fn rolls back on error) again with
+// twice DuckDB's memory limit while it runs out of memory, up to four times
+// the configured limit.
+func (s *Store) retryOutOfMemory(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil || !isOutOfMemory(err) || s.memLimit == 0 || s.memLimit*2 > 4*s.memLimitConfigured {
+			return err
+		}
+		s.memLimit *= 2
+		if serr := s.applyMemoryLimit(ctx); serr != nil {
+			return errors.Join(err, serr)
+		}
+		s.raisedTo = s.memLimit
+	}
+}
+
+// isOutOfMemory recognises DuckDB running out of its pool, which it reports
+// as an Out of Memory Error or, at commit, as a block it could not allocate.
+func isOutOfMemory(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "could not allocate block")
+}
+
+// commitOnce is one attempt at commitBatch; st changes only when it commits.
+func (s *Store) commitOnce(ctx context.Context, source string, runID int64, b *Batch, recs []arrow.Record, st *Stats) (tm batchTiming, err error) {
 	start := time.Now()
+	next := *st
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return tm, fmt.Errorf("begin: %w", err)
@@ -342,13 +444,11 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 	}()
 
 	var loaded int64
-	for _, t := range factTables {
-		rec := b.takeRecord(t)
-		if rec == nil {
+	for i, t := range factTables {
+		if recs[i] == nil {
 			continue
 		}
-		n, err := s.insertRecord(ctx, tx, t, rec, b.MinID, b.MaxID, b.MinID > st.WatermarkBefore)
-		rec.Release()
+		n, err := s.insertRecord(ctx, tx, t, recs[i], b.MinID, b.MaxID, b.MinID > s.loadedTop)
 		if err != nil {
 			return tm, err
 		}
@@ -386,6 +486,9 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 			if err := derive(ctx, tx, deriveFrom); err != nil {
 				return tm, err
 			}
+			if _, err := tx.ExecContext(ctx, clearDeriveFrom); err != nil {
+				return tm, fmt.Errorf("derive: %w", err)
+			}
 			deriveFrom, pendingRows = 0, 0
 		}
 		if _, err := tx.ExecContext(ctx,
@@ -396,16 +499,16 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 			return tm, fmt.Errorf("advance watermark: %w", err)
 		}
 	}
-	st.RowsLoaded += loaded
-	st.RowsRejected += rejected
-	st.Batches++
-	if b.MaxID > st.WatermarkAfter {
-		st.WatermarkAfter = b.MaxID
+	next.RowsLoaded += loaded
+	next.RowsRejected += rejected
+	next.Batches++
+	if b.MaxID > next.WatermarkAfter {
+		next.WatermarkAfter = b.MaxID
 	}
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE ingest_runs SET rows_read = $2, rows_loaded = $3, rows_rejected = $4, rows_skipped = $5,
 		 batches = $6, watermark_after = $7 WHERE ingest_run_id = $1`,
-		runID, st.RowsRead, st.RowsLoaded, st.RowsRejected, st.RowsSkipped, st.Batches, st.WatermarkAfter); err != nil {
+		runID, next.RowsRead, next.RowsLoaded, next.RowsRejected, next.RowsSkipped, next.Batches, next.WatermarkAfter); err != nil {
 		return tm, fmt.Errorf("record progress: %w", err)
 	}
 	tm.derive = time.Since(start) - tm.load
@@ -413,9 +516,15 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 		return tm, fmt.Errorf("commit: %w", err)
 	}
 	s.deriveFrom, s.pendingRows = deriveFrom, pendingRows
+	*st = next
 	tm.commit = time.Since(start) - tm.load - tm.derive
 	return tm, nil
 }
+
+// clearDeriveFrom marks every source's pending derivations done: a
+// derivation covers all ids from the lowest pending one, whichever source
+// loaded them.
+const clearDeriveFrom = "UPDATE ingest_state SET derive_from = NULL WHERE derive_from IS NOT NULL"
 
 // derive rebuilds the derived rows of the runs a batch touched: resolved
 // outputs and reads, step executions and runs. Every query scans only the

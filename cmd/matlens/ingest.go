@@ -182,4 +182,8 @@ func printIngestSummary(w io.Writer, st ingest.Stats) {
 	fmt.Fprintf(w, "ingest: %d rows read, %d loaded, %d rejected, %d already loaded; %d batches in %s (%.0f rows/s); watermark %d -> %d\n",
 		st.RowsRead, st.RowsLoaded, st.RowsRejected, st.RowsSkipped, st.Batches,
 		st.Elapsed.Round(time.Millisecond), rate, st.WatermarkBefore, st.WatermarkAfter)
+	if st.MemoryLimitRaisedTo > 0 {
+		fmt.Fprintf(w, "ingest: DuckDB needed %dMB (ingest.duckdb_memory_limit is lower); set it to at least that to avoid the retries\n",
+			st.MemoryLimitRaisedTo/1e6)
+	}
 }
