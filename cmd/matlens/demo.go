@@ -117,6 +117,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return fmt.Errorf("demo report: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nHTML report with charts: %s\n", reportPath)
+	// The demo file is small and meant to be opened, copied and shared: all
+	// of it goes into the one file, with no write-ahead log beside it.
+	if _, err := store.Conn().ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("demo: checkpoint: %w", err)
+	}
 	fmt.Fprintf(stdout, "\ngenerated %d event rows (%d runs, %d assets); demo finished in %s\n",
 		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, `

@@ -184,6 +184,10 @@ func TestDemoRunsTwiceAndProtectsOtherFiles(t *testing.T) {
 				t.Errorf("demo output lacks %q:\n%s", want, out)
 			}
 		}
+		// The demo file is one file to copy or share, with no log beside it.
+		if fi, err := os.Stat(db + ".wal"); err == nil && fi.Size() > 0 {
+			t.Errorf("demo run %d left a %d-byte write-ahead log", i+1, fi.Size())
+		}
 	}
 	// A file loaded from a real source is never replaced by the demo.
 	real := filepath.Join(dir, "real.duckdb")
