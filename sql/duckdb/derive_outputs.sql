@@ -1,8 +1,8 @@
--- Each handled output (of runs touched by the batch) stored the asset its
+-- Each handled output (of the touched runs) stored the asset its
 -- step materialized just before it: Dagster writes ASSET_MATERIALIZATION and
 -- then HANDLED_OUTPUT for every output of a step, so in a multi-asset step
 -- the materialization between the previous output and this one is its asset.
--- $1: lowest event id of the batch. A late-committed materialization with a
+-- $1: lowest event id not yet derived (ingest_state.derive_from). A late-committed materialization with a
 -- lower id only changes outputs after it, which all have ids >= $1.
 -- $2: lowest event id of the touched runs (run_spans.sql): all their events
 -- lie at or above it, so only that id range is scanned.

@@ -2,7 +2,7 @@
 -- output name it in; the asset is what that output stored: in the same run
 -- first, else the latest earlier producer of that step and output in any
 -- run; otherwise the read stays unresolved (and is counted).
--- $1: lowest event id of the batch. A newly loaded producer only changes
+-- $1: lowest event id not yet derived (ingest_state.derive_from). A newly loaded producer only changes
 -- reads after it, which all have ids >= $1, so older reads keep their answer.
 -- $2: lowest event id of the touched runs (run_spans.sql).
 UPDATE asset_reads AS r

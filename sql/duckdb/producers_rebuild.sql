@@ -1,6 +1,6 @@
--- output_producers from the handled outputs below $1 (the batch's lowest
--- id): the latest resolved producer of each step output. Used when a batch
--- reaches below producers already recorded (late-committed rows in the
+-- output_producers from the handled outputs below $1 (the lowest id not yet
+-- derived): the latest resolved producer of each step output. Used when the
+-- rows to derive reach below producers already recorded (late-committed rows in the
 -- re-read window), where the running maximum kept by producers_update.sql
 -- may hold a producer above $1 and have dropped the one below it.
 DELETE FROM output_producers;

@@ -1,7 +1,7 @@
--- Runs with any event at or above the batch's lowest id $1 (the batch itself,
--- and rows an earlier run loaded above a late-committed one): their step
--- executions, run rows, outputs and reads are recomputed from all their
--- events. first_event_id is the run's lowest id here; run_spans.sql lowers it
+-- Runs with any event at or above $1, the lowest id not yet derived (the
+-- batches loaded since the last derivation, and rows an earlier run loaded
+-- above a late-committed one): their step executions, run rows, outputs and
+-- reads are recomputed from all their events. first_event_id is the run's lowest id here; run_spans.sql lowers it
 -- to the lowest ever loaded.
 CREATE OR REPLACE TEMP TABLE touched_runs AS
 SELECT run_id, min(event_id) AS first_event_id FROM (
