@@ -525,10 +525,11 @@ func (s *Store) commitOnce(ctx context.Context, source string, runID int64, b *B
 // loaded them.
 const clearDeriveFrom = "UPDATE ingest_state SET derive_from = NULL WHERE derive_from IS NOT NULL"
 
-// derive rebuilds the derived rows of the runs a batch touched: resolved
-// outputs and reads, step executions and runs. Every query scans only the
-// ids at or above the touched runs' first event, so a batch costs what its
-// runs hold, not what the tables hold.
+// derive rebuilds the derived rows of the runs with events at or above
+// minID (the lowest id not yet derived): resolved outputs and reads, step
+// executions and runs. Every query scans only the ids at or above those
+// runs' first event, so a derivation costs what its runs hold, not what
+// the tables hold.
 func derive(ctx context.Context, tx *sql.Tx, minID int64) error {
 	if _, err := tx.ExecContext(ctx, touchedRunsSQL, minID); err != nil {
 		return fmt.Errorf("find touched runs: %w", err)
