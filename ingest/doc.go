@@ -12,9 +12,14 @@
 // Run drives the stage: it reads the rows above the source's watermark plus
 // a trailing re-read window (skipping ids already loaded), fills Arrow
 // batches bounded by rows and bytes while the previous batch is loaded, and
-// commits each batch (Arrow view + INSERT ... SELECT), the derived rows it
-// touches (handled outputs' assets, read resolution, step executions, runs)
-// and the watermark advance in one DuckDB transaction. Killing the process
-// at any point leaves a consistent file; the next run ends where an
-// uninterrupted one would have.
+// commits each batch (Arrow view + INSERT ... SELECT) and the watermark
+// advance in one DuckDB transaction, with the lowest id whose derived rows
+// (handled outputs' assets, read resolution, step executions, runs) are not
+// rebuilt yet. Those are rebuilt every Options.DeriveEveryRows rows, inside
+// a batch's transaction, and at the end of the run. Killing the process at
+// any point leaves a consistent file; the next run ends where an
+// uninterrupted one would have. A batch that runs DuckDB out of memory is
+// rolled back and loaded again with a larger pool. The write-ahead log is
+// folded into the file once it passes WALCheckpointBytes or outgrows the
+// file; smaller logs stay beside it for a later run.
 package ingest
