@@ -101,6 +101,17 @@ var factTables = []string{
 	"asset_reads", "step_events", "run_events", "step_executions", "runs",
 }
 
+// sameTables reports every fact and derived table whose digest differs
+// from the reference's (named by what it is, for the message).
+func sameTables(t *testing.T, got, want map[string]string, reference string) {
+	t.Helper()
+	for _, tbl := range factTables {
+		if got[tbl] != want[tbl] {
+			t.Errorf("%s differs from %s: %s, want %s", tbl, reference, got[tbl], want[tbl])
+		}
+	}
+}
+
 // tableDigests renders every fact table to a sorted digest so two files can
 // be compared exactly, whatever their physical order.
 func tableDigests(t *testing.T, path string) map[string]string {
@@ -652,12 +663,7 @@ func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
 			if st.RowsLoaded == 0 {
 				t.Fatal("second run loaded nothing")
 			}
-			got := tableDigests(t, path)
-			for _, tbl := range factTables {
-				if got[tbl] != want[tbl] {
-					t.Errorf("%s differs from a single run: %s, want %s", tbl, got[tbl], want[tbl])
-				}
-			}
+			sameTables(t, tableDigests(t, path), want, "a single run")
 		})
 	}
 }
@@ -695,12 +701,7 @@ func TestIngestSecondSourceNameLoadsNothingTwice(t *testing.T) {
 	if st.RowsLoaded != 0 {
 		t.Errorf("the second name loaded %d rows again", st.RowsLoaded)
 	}
-	got := tableDigests(t, path)
-	for _, tbl := range factTables {
-		if got[tbl] != want[tbl] {
-			t.Errorf("%s differs from one load: %s, want %s", tbl, got[tbl], want[tbl])
-		}
-	}
+	sameTables(t, tableDigests(t, path), want, "one load")
 }
 
 // A first load lands in the database file itself, not only in its
@@ -738,10 +739,5 @@ func TestIngestRetriesWhenDuckDBRunsOutOfMemory(t *testing.T) {
 	if st.MemoryLimitRaisedTo <= 16e6 {
 		t.Fatalf("memory limit raised to %d bytes: the test no longer makes DuckDB run short at 4MB", st.MemoryLimitRaisedTo)
 	}
-	got, exp := tableDigests(t, path), tableDigests(t, want)
-	for _, tbl := range factTables {
-		if got[tbl] != exp[tbl] {
-			t.Errorf("%s differs after the retry: %s, want %s", tbl, got[tbl], exp[tbl])
-		}
-	}
+	sameTables(t, tableDigests(t, path), tableDigests(t, want), "a load that never ran short")
 }
