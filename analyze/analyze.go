@@ -21,6 +21,7 @@ var (
 	schemaSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_schema.sql")
 	asOfSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_as_of.sql")
 	paramsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_params.sql")
+	variablesSQL  = isql.MustRead(isql.DuckDB, "duckdb/analyze_variables.sql")
 	factsSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_facts.sql")
 	baseSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_base.sql")
 	execSeriesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_exec_series.sql")
@@ -108,6 +109,9 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	logger.Info("analyze started", "as_of", asOf, "window_days", opts.WindowDays)
 
 	if _, err := conn.ExecContext(ctx, paramsSQL, asOf, opts.WindowDays); err != nil {
+		return st, fmt.Errorf("set parameters: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, variablesSQL); err != nil {
 		return st, fmt.Errorf("set parameters: %w", err)
 	}
 	phase := time.Now()

@@ -63,7 +63,7 @@ func storeRecord(ctx context.Context, conn *sql.Conn, rec arrow.Record, name str
 	defer release()
 	// name and view are constants of this package, never user input.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(
-		"CREATE OR REPLACE TEMP TABLE %s AS SELECT p.as_of, v.* FROM %s v, analyze_params p", name, view)); err != nil {
+		"CREATE OR REPLACE TEMP TABLE %s AS SELECT getvariable('matlens_as_of') AS as_of, v.* FROM %s v", name, view)); err != nil {
 		return fmt.Errorf("store %s: %w", name, err)
 	}
 	// The view points at a stream that is now consumed; drop it before the

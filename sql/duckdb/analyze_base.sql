@@ -9,8 +9,7 @@
 -- materialized or observed) match no partition key, so they count on the
 -- asset's row only.
 CREATE OR REPLACE TEMP TABLE analyze_base AS
-WITH p AS (SELECT * FROM analyze_params),
-mo_rows AS (
+WITH mo_rows AS (
     SELECT asset_id AS key_id, observed, ts, size_bytes FROM analyze_events
     UNION ALL
     SELECT part_id, observed, ts, size_bytes FROM analyze_events WHERE part_id IS NOT NULL
@@ -22,11 +21,11 @@ mo AS (
            count(size_bytes) > 0 AS size_known,
            avg(size_bytes) FILTER (WHERE NOT observed) AS write_bytes_mean,
            max(size_bytes) FILTER (WHERE NOT observed) AS write_bytes_max,
-           sum(size_bytes) FILTER (WHERE NOT observed AND ts > p.window_start) AS write_bytes_in_window,
-           count(*) FILTER (WHERE NOT observed AND ts > p.window_start) AS writes_in_window,
+           sum(size_bytes) FILTER (WHERE NOT observed AND ts > getvariable('matlens_window_start')) AS write_bytes_in_window,
+           count(*) FILTER (WHERE NOT observed AND ts > getvariable('matlens_window_start')) AS writes_in_window,
            min(ts) AS first_seen,
            max(ts) FILTER (WHERE NOT observed) AS last_materialized
-    FROM mo_rows, p
+    FROM mo_rows
     GROUP BY key_id
 ),
 ak AS (SELECT key_id, asset_key FROM analyze_keys WHERE partition IS NULL),

@@ -10,3 +10,6 @@ DROP TABLE IF EXISTS analyze_reads;
 DROP TABLE IF EXISTS analyze_steps;
 DROP TABLE IF EXISTS analyze_step_part;
 DROP TABLE IF EXISTS analyze_params;
+RESET VARIABLE matlens_as_of;
+RESET VARIABLE matlens_window_days;
+RESET VARIABLE matlens_window_start;

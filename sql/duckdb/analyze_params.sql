@@ -1,5 +1,7 @@
--- The run's parameters, as a one-row temp table the other analyze queries
--- cross join: $1 as_of, $2 window length in days.
+-- The run's parameters, as a one-row temp table (kept for the rows that
+-- carry as_of): $1 as_of, $2 window length in days. analyze_variables.sql
+-- then copies them into session variables, which is how the other analyze
+-- queries read them.
 CREATE OR REPLACE TEMP TABLE analyze_params AS
 SELECT CAST($1 AS TIMESTAMP) AS as_of,
        CAST($2 AS DOUBLE) AS window_days,

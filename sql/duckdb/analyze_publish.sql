@@ -3,13 +3,13 @@
 -- as_of replaces rather than duplicates.
 DELETE FROM asset_stats;
 INSERT INTO asset_stats BY NAME SELECT * FROM analyze_stats;
-DELETE FROM asset_stats_history WHERE as_of = (SELECT as_of FROM analyze_params);
+DELETE FROM asset_stats_history WHERE as_of = getvariable('matlens_as_of');
 INSERT INTO asset_stats_history BY NAME SELECT * FROM analyze_stats;
 DELETE FROM alerts;
 INSERT INTO alerts BY NAME SELECT * FROM analyze_alerts;
-DELETE FROM alerts_history WHERE as_of = (SELECT as_of FROM analyze_params);
+DELETE FROM alerts_history WHERE as_of = getvariable('matlens_as_of');
 INSERT INTO alerts_history BY NAME SELECT * FROM analyze_alerts;
 DELETE FROM capacity_plan;
 INSERT INTO capacity_plan BY NAME SELECT * FROM analyze_capacity;
-DELETE FROM capacity_plan_history WHERE as_of = (SELECT as_of FROM analyze_params);
+DELETE FROM capacity_plan_history WHERE as_of = getvariable('matlens_as_of');
 INSERT INTO capacity_plan_history BY NAME SELECT * FROM analyze_capacity;

@@ -6,10 +6,9 @@
 -- the sum of the latest size of every partition so far (for an
 -- unpartitioned asset, simply its size).
 -- Read from analyze_events; keys are integers (asset_id, part_id).
-WITH p AS (SELECT * FROM analyze_params),
 -- The footprint is summed in integers (HUGEINT) and converted once: a sum
 -- that does not depend on how a parallel plan groups the additions.
-s AS (
+WITH s AS (
     SELECT asset_id, part_id, event_id, ts, size_bytes
     FROM analyze_events WHERE size_bytes IS NOT NULL
 ),
@@ -22,9 +21,9 @@ f AS (
            CAST(sum(CAST(delta AS HUGEINT)) OVER (PARTITION BY asset_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS DOUBLE) AS v
     FROM d
 )
-SELECT key_id, date_diff('microsecond', as_of, ts) / 86400e6 AS t, v FROM (
+SELECT key_id, date_diff('microsecond', getvariable('matlens_as_of'), ts) / 86400e6 AS t, v FROM (
     SELECT asset_id AS key_id, ts, event_id, v FROM f
     UNION ALL
     SELECT part_id, ts, event_id, CAST(size_bytes AS DOUBLE) FROM s WHERE part_id IS NOT NULL
-), p
+)
 ORDER BY key_id, ts, event_id;

@@ -3,15 +3,14 @@
 -- Rates per day divide by the window actually covered: the configured
 -- window, or the asset's life when it is younger (at least one day).
 CREATE OR REPLACE TEMP TABLE analyze_stats AS
-WITH p AS (SELECT * FROM analyze_params),
-b AS (
+WITH b AS (
     SELECT b.*,
-           date_diff('microsecond', b.first_seen, p.as_of) / 86400e6 AS history_days,
-           greatest(date_diff('microsecond', b.first_seen, p.as_of) / 86400e6, 1.0) AS life_days,
-           least(p.window_days, greatest(date_diff('microsecond', b.first_seen, p.as_of) / 86400e6, 1.0)) AS win_days
-    FROM analyze_base b, p
+           date_diff('microsecond', b.first_seen, getvariable('matlens_as_of')) / 86400e6 AS history_days,
+           greatest(date_diff('microsecond', b.first_seen, getvariable('matlens_as_of')) / 86400e6, 1.0) AS life_days,
+           least(getvariable('matlens_window_days'), greatest(date_diff('microsecond', b.first_seen, getvariable('matlens_as_of')) / 86400e6, 1.0)) AS win_days
+    FROM analyze_base b
 )
-SELECT p.as_of, b.asset_key, b.partition,
+SELECT getvariable('matlens_as_of') AS as_of, b.asset_key, b.partition,
        b.materializations, b.observations, b.successes, b.failures, b.retried_attempts,
        CASE WHEN b.successes + b.failures > 0 THEN b.successes / (b.successes + b.failures) END AS success_rate,
        coalesce(g.exec_n, 0) AS exec_time_samples,
@@ -42,5 +41,5 @@ SELECT p.as_of, b.asset_key, b.partition,
        b.compute_seconds,
        b.compute_seconds_in_window / b.win_days AS compute_seconds_per_day,
        b.first_seen, b.last_materialized, b.last_read, b.history_days, b.shared_step
-FROM b LEFT JOIN analyze_gonum g USING (key_id), p
+FROM b LEFT JOIN analyze_gonum g USING (key_id)
 ORDER BY b.key_id;
