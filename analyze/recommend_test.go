@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/tiering"
 )
@@ -25,7 +27,9 @@ func TestRecommendWritesWhatTieringComputes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, recs, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	st, recs, err := analyze.RecommendWithAllocator(ctx, conn, mem, sheet, tiering.DefaultOptions(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
