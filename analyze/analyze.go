@@ -75,11 +75,11 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		}
 		defer func() { err = errors.Join(err, restore()) }()
 	}
-	// DuckDB keeps the connection's threads for the SQL half: every
-	// aggregate in it is order-independent (counts, min/max, integer and
-	// DECIMAL sums, footprints summed as HUGEINT), so a parallel plan gives
-	// the same bits as one thread. The series scans are the exception, see
-	// singleThreaded.
+	// DuckDB keeps the connection's threads throughout: every aggregate is
+	// order-independent (counts, min/max, integer and DECIMAL sums,
+	// footprints summed as HUGEINT), the series arrive in a total order,
+	// and eachSeries hands gonum aligned copies, so a parallel plan gives
+	// the same bits as one thread.
 	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return st, fmt.Errorf("apply analyze schema: %w", err)
 	}
@@ -135,18 +135,11 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 
 	res := newResults(int(maxKey.Int64))
-	restoreThreads, err := singleThreaded(ctx, conn)
-	if err != nil {
-		return st, err
-	}
 	if err := res.scanExec(ctx, conn, opts.RegressionWindow); err != nil {
-		return st, errors.Join(err, restoreThreads())
+		return st, err
 	}
 	done("execution-time statistics")
 	if err := res.scanSize(ctx, conn); err != nil {
-		return st, errors.Join(err, restoreThreads())
-	}
-	if err := restoreThreads(); err != nil {
 		return st, err
 	}
 	done("size statistics")
@@ -196,31 +189,6 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	logger.Info("analyze finished", "as_of", asOf, "assets", st.Assets, "partitions", st.Partitions,
 		"alerts", st.Alerts, "critical", st.Critical, "warning", st.Warning, "elapsed", st.Elapsed)
 	return st, nil
-}
-
-// singleThreaded runs DuckDB on one thread while the series are read: the
-// rows arrive in a total order either way, but a parallel plan cuts the
-// Arrow records at other rows, and gonum's vectorised sums (floats.Sum
-// behind stat.Mean and stat.LinearRegression) add in an order that depends
-// on the 16-byte alignment of the slice they get, here a window of the
-// record's buffer. With one thread the cuts, and so every statistic, are the
-// same run after run.
-func singleThreaded(ctx context.Context, conn *sql.Conn) (func() error, error) {
-	var prev int64
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("read threads: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
-		return nil, fmt.Errorf("set threads: %w", err)
-	}
-	return func() error {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(cctx, fmt.Sprintf("SET threads = %d", prev)); err != nil {
-			return fmt.Errorf("restore threads: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 // setMemoryLimit raises DuckDB's memory_limit for analyze (the store keeps

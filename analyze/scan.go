@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -12,10 +13,15 @@ import (
 // key_id, and calls fn once per key with that key's rows of each value
 // column as float64 slices.
 //
-// The slices point straight into the Arrow buffers (no per-row copy), so
-// they are valid only during fn. A key whose rows straddle two records is
-// gathered into a reused carry buffer: the only copy made. Keys must
-// ascend; anything else is an error rather than a silently split series.
+// The slices are valid only during fn. Each series is copied into a reused
+// buffer that starts on a 16-byte boundary: gonum's vectorised sums
+// (floats.Sum behind stat.Mean and stat.LinearRegression) add in an order
+// that depends on the alignment of the slice they get, and a window of an
+// Arrow buffer is aligned however the record happened to be cut. With the
+// copy, a statistic depends only on the series, so DuckDB may cut records
+// anywhere (and run the query on any number of threads). The copy costs
+// about 10 ms per 4M values. Keys must ascend; anything else is an error
+// rather than a silently split series.
 func eachSeries(rr array.RecordReader, fn func(key int64, cols [][]float64) error) error {
 	sc := rr.Schema()
 	if sc.NumFields() < 2 || sc.Field(0).Type.ID() != arrow.INT64 {
@@ -32,12 +38,14 @@ func eachSeries(rr array.RecordReader, fn func(key int64, cols [][]float64) erro
 	carryKey, haveCarry := int64(0), false
 	lastKey, started := int64(0), false
 
+	aligned := newAlignedSeries(nv)
+	call := func(k int64, c [][]float64) error { return fn(k, aligned.copy(c)) }
 	flushCarry := func() error {
 		if !haveCarry {
 			return nil
 		}
 		haveCarry = false
-		return fn(carryKey, carry)
+		return call(carryKey, carry)
 	}
 	for rr.Next() {
 		rec := rr.Record()
@@ -98,7 +106,7 @@ func eachSeries(rr array.RecordReader, fn func(key int64, cols [][]float64) erro
 			for j := range nv {
 				cols[j] = vals[j][i:end]
 			}
-			if err := fn(k, cols); err != nil {
+			if err := call(k, cols); err != nil {
 				return err
 			}
 			i = end
@@ -108,4 +116,35 @@ func eachSeries(rr array.RecordReader, fn func(key int64, cols [][]float64) erro
 		return fmt.Errorf("series: %w", err)
 	}
 	return flushCarry()
+}
+
+// alignedSeries copies series into reused buffers that start on a 16-byte
+// boundary, see eachSeries.
+type alignedSeries struct {
+	bufs [][]float64
+	out  [][]float64
+}
+
+func newAlignedSeries(n int) *alignedSeries {
+	return &alignedSeries{bufs: make([][]float64, n), out: make([][]float64, n)}
+}
+
+func (a *alignedSeries) copy(cols [][]float64) [][]float64 {
+	for j, c := range cols {
+		if cap(a.bufs[j]) < len(c) {
+			a.bufs[j] = alignedFloats(max(len(c), 2*cap(a.bufs[j])))
+		}
+		a.out[j] = append(a.bufs[j][:0], c...)
+	}
+	return a.out
+}
+
+// alignedFloats returns a slice of capacity n whose first element is on a
+// 16-byte boundary (Go's heap does not move objects, so it stays there).
+func alignedFloats(n int) []float64 {
+	b := make([]float64, n+1)
+	if uintptr(unsafe.Pointer(&b[0]))%16 != 0 {
+		b = b[1:]
+	}
+	return b[:0:n]
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -210,6 +211,9 @@ func TestEachSeriesStraddlesRecords(t *testing.T) {
 	err = eachSeries(rr, func(k int64, cols [][]float64) error {
 		order = append(order, k)
 		got[k] = slices.Clone(cols[0])
+		if p := uintptr(unsafe.Pointer(&cols[0][0])); p%16 != 0 {
+			t.Errorf("key %d: series at %#x, not on a 16-byte boundary", k, p)
+		}
 		return nil
 	})
 	if err != nil {
@@ -239,3 +243,82 @@ func TestEachSeriesStraddlesRecords(t *testing.T) {
 		t.Error("unordered keys accepted")
 	}
 }
+
+// TestSeriesStatisticsIndependentOfRecordCuts feeds the same series to
+// eachSeries behind a varying number of rows of another key, so it starts
+// at every offset of its record, and requires bit-identical statistics:
+// the guarantee that lets DuckDB run the series queries on any number of
+// threads.
+func TestSeriesStatisticsIndependentOfRecordCuts(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "key_id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "t", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n = 101
+	ts, vs := make([]float64, n), make([]float64, n)
+	for i := range n {
+		ts[i] = float64(i) - n + rng.Float64()
+		vs[i] = rng.Float64() * math.Pow(10, float64(rng.IntN(12)))
+	}
+	var first execStats
+	var firstSize sizeStats
+	for lead := range 8 {
+		b := array.NewRecordBuilder(mem, schema)
+		for range lead {
+			b.Field(0).(*array.Int64Builder).Append(1)
+			b.Field(1).(*array.Float64Builder).Append(0)
+			b.Field(2).(*array.Float64Builder).Append(0)
+		}
+		for i := range n {
+			b.Field(0).(*array.Int64Builder).Append(2)
+			b.Field(1).(*array.Float64Builder).Append(ts[i])
+			b.Field(2).(*array.Float64Builder).Append(vs[i])
+		}
+		// A row of a later key, so the series is read in place rather
+		// than through the copy kept for a key that may continue.
+		b.Field(0).(*array.Int64Builder).Append(3)
+		b.Field(1).(*array.Float64Builder).Append(0)
+		b.Field(2).(*array.Float64Builder).Append(0)
+		rec := b.NewRecord()
+		b.Release()
+		rr, err := array.NewRecordReader(schema, []arrow.Record{rec})
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scratch []float64
+		err = eachSeries(rr, func(k int64, cols [][]float64) error {
+			if k != 2 {
+				return nil
+			}
+			e, err := describeExec(cols[1], 10, &scratch)
+			if err != nil {
+				return err
+			}
+			s, err := describeSize(cols[0], cols[1])
+			if err != nil {
+				return err
+			}
+			if lead == 0 {
+				first, firstSize = e, s
+				return nil
+			}
+			if !sameBits(e.mean, first.mean) || !sameBits(e.stddev, first.stddev) ||
+				!sameBits(s.mean, firstSize.mean) || !sameBits(s.growthPerDay, firstSize.growthPerDay) {
+				t.Errorf("series behind %d rows: mean %v stddev %v size mean %v growth %v; behind 0: %v %v %v %v",
+					lead, e.mean, e.stddev, s.mean, s.growthPerDay, first.mean, first.stddev, firstSize.mean, firstSize.growthPerDay)
+			}
+			return nil
+		})
+		rr.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sameBits(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
