@@ -286,11 +286,13 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
+	deriving := time.Now()
 	err = store.finishDerive(ctx)
 	warnRaised()
 	if err != nil {
 		return st, outOfMemory(err)
 	}
+	logger.Debug("final derivation finished", "elapsed", time.Since(deriving).Round(time.Millisecond))
 	// Reading is over: the checkpoint may compress on every core.
 	threadsRestored = true
 	if err := restoreThreads(); err != nil {
