@@ -18,18 +18,17 @@ import (
 )
 
 var (
-	schemaSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_schema.sql")
-	asOfSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_as_of.sql")
-	paramsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_params.sql")
-	variablesSQL  = isql.MustRead(isql.DuckDB, "duckdb/analyze_variables.sql")
-	factsSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_facts.sql")
-	baseSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_base.sql")
-	execSeriesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_exec_series.sql")
-	sizeSeriesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_size_series.sql")
-	statsSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_stats.sql")
-	assetRowsSQL  = isql.MustRead(isql.DuckDB, "duckdb/analyze_asset_rows.sql")
-	publishSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_publish.sql")
-	cleanupSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_cleanup.sql")
+	schemaSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_schema.sql")
+	asOfSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_as_of.sql")
+	paramsSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_params.sql")
+	variablesSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_variables.sql")
+	factsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_facts.sql")
+	baseSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_base.sql")
+	seriesSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_series.sql")
+	statsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_stats.sql")
+	assetRowsSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_asset_rows.sql")
+	publishSQL   = isql.MustRead(isql.DuckDB, "duckdb/analyze_publish.sql")
+	cleanupSQL   = isql.MustRead(isql.DuckDB, "duckdb/analyze_cleanup.sql")
 )
 
 // Stats summarise one analyze run.
@@ -77,8 +76,8 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 	// DuckDB keeps the connection's threads throughout: every aggregate is
 	// order-independent (counts, min/max, integer and DECIMAL sums,
-	// footprints summed as HUGEINT), the series arrive in a total order,
-	// and eachSeries hands gonum aligned copies, so a parallel plan gives
+	// footprints summed in int64), the series arrive in a total order,
+	// and gonum gets aligned copies (see seriesOf), so a parallel plan gives
 	// the same bits as one thread.
 	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return st, fmt.Errorf("apply analyze schema: %w", err)
@@ -135,14 +134,10 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 
 	res := newResults(int(maxKey.Int64))
-	if err := res.scanExec(ctx, conn, opts.RegressionWindow); err != nil {
+	if err := res.scanSeries(ctx, conn, opts.RegressionWindow); err != nil {
 		return st, err
 	}
-	done("execution-time statistics")
-	if err := res.scanSize(ctx, conn); err != nil {
-		return st, err
-	}
-	done("size statistics")
+	done("series statistics")
 	if res.skipped > 0 {
 		logger.Warn("series left NULL: not describable", "series", res.skipped)
 	}
@@ -262,46 +257,71 @@ func (r *results) key(k int64) (int, error) {
 	return int(k), nil
 }
 
-func (r *results) scanExec(ctx context.Context, conn *sql.Conn, window int) error {
-	err := queryArrow(ctx, conn, execSeriesSQL, func(rr array.RecordReader) error {
-		return eachSeries(rr, func(k int64, cols [][]float64) error {
-			i, err := r.key(k)
-			if err != nil {
+// scanSeries describes every series of analyze_series.sql: each asset's and
+// each partition's execution times and sizes.
+func (r *results) scanSeries(ctx context.Context, conn *sql.Conn, window int) error {
+	s := newSeriesOf()
+	err := queryArrow(ctx, conn, seriesSQL, func(rr array.RecordReader) error {
+		return eachAsset(rr, func(g *assetRows) error {
+			if err := r.describeAsset(s, g, window); err != nil {
 				return err
 			}
-			s, err := describeExec(cols[0], window, &r.scratch)
-			if err != nil {
-				r.skipped++
-			}
-			r.exec[i] = s
 			return ctx.Err()
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("execution-time statistics: %w", err)
+		return fmt.Errorf("series statistics: %w", err)
 	}
 	return nil
 }
 
-func (r *results) scanSize(ctx context.Context, conn *sql.Conn) error {
-	err := queryArrow(ctx, conn, sizeSeriesSQL, func(rr array.RecordReader) error {
-		return eachSeries(rr, func(k int64, cols [][]float64) error {
-			i, err := r.key(k)
-			if err != nil {
-				return err
-			}
-			s, err := describeSize(cols[0], cols[1])
-			if err != nil {
-				r.skipped++
-			}
-			r.size[i] = s
-			return ctx.Err()
-		})
-	})
+// describeAsset computes the statistics of one asset's series and of its
+// partitions'. A series that cannot be described stays NULL and is
+// counted in skipped.
+func (r *results) describeAsset(s *seriesOf, g *assetRows, window int) error {
+	a, err := r.key(g.asset)
 	if err != nil {
-		return fmt.Errorf("size statistics: %w", err)
+		return err
+	}
+	if err := s.gather(g); err != nil {
+		r.skipped++
+	}
+	if len(s.exec) > 0 {
+		r.exec[a] = r.describeExec(s.exec, window)
+	}
+	if len(s.footV) > 0 {
+		r.size[a] = r.describeSize(s.footT, s.footV)
+	}
+	for _, p := range s.order {
+		k, err := r.key(p)
+		if err != nil {
+			return err
+		}
+		ps := s.parts[p]
+		if len(ps.exec) > 0 {
+			r.exec[k] = r.describeExec(ps.exec, window)
+		}
+		if len(ps.sizeV) > 0 {
+			r.size[k] = r.describeSize(ps.sizeT, ps.sizeV)
+		}
 	}
 	return nil
+}
+
+func (r *results) describeExec(v []float64, window int) execStats {
+	st, err := describeExec(v, window, &r.scratch)
+	if err != nil {
+		r.skipped++
+	}
+	return st
+}
+
+func (r *results) describeSize(t, v []float64) sizeStats {
+	st, err := describeSize(t, v)
+	if err != nil {
+		r.skipped++
+	}
+	return st
 }
 
 var gonumSchema = arrow.NewSchema([]arrow.Field{

@@ -3,12 +3,12 @@
 // performance-planning guide's capacity plan (capacity_plan), each also
 // appended to a history table keyed by as_of.
 //
-// Data moves DuckDB -> Arrow -> gonum: the series queries order rows by
-// asset (and partition) and time, so each series is a contiguous run of an
-// Arrow float64 column, and the statistics read the column's buffer
-// directly (a series that straddles two record batches is the only one
-// copied). gonum panics on empty or unsorted input; every call here checks
-// its preconditions first and yields NULL instead.
+// Data moves DuckDB -> Arrow -> gonum: one series query orders the events
+// by asset and time; Go gathers each asset's series (and its partitions')
+// into reused 16-byte aligned buffers, so a statistic depends only on its
+// series, however DuckDB cut its records. gonum panics on empty or unsorted
+// input; every call here checks its preconditions first and yields NULL
+// instead.
 //
 // The guide's planners (Inventory, Memory, Network, IOManager,
 // ComputeCost) are pure functions, used both on observed data by Run and as

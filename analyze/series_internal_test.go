@@ -173,150 +173,219 @@ func TestDescribeSizeRegression(t *testing.T) {
 	}
 }
 
-// TestEachSeriesStraddlesRecords checks the grouping across record
-// boundaries, including a key spanning three records.
-func TestEachSeriesStraddlesRecords(t *testing.T) {
-	t.Parallel()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "key_id", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "v", Type: arrow.PrimitiveTypes.Float64},
-	}, nil)
-	batches := [][]int64{{1, 1, 2, 2}, {2, 3}, {3}, {3, 4, 5}, {}, {5}}
+// seriesRow is one row of analyze_series.sql; part 0, a NaN exec or a
+// negative size stand for NULL.
+type seriesRow struct {
+	asset, part int64
+	t, exec     float64
+	size        int64
+}
+
+var seriesSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "asset_id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "part_id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "t", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "exec_s", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "size_bytes", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+}, nil)
+
+// seriesReader returns the rows as a stream of records cut after the
+// given row counts (the rest in a last record).
+func seriesReader(t *testing.T, mem memory.Allocator, rows []seriesRow, cuts ...int) array.RecordReader {
+	t.Helper()
 	var recs []arrow.Record
-	var want = map[int64][]float64{}
-	x := 0.0
-	for _, keys := range batches {
-		b := array.NewRecordBuilder(mem, schema)
-		for _, k := range keys {
-			x++
-			b.Field(0).(*array.Int64Builder).Append(k)
-			b.Field(1).(*array.Float64Builder).Append(x)
-			want[k] = append(want[k], x)
+	b := array.NewRecordBuilder(mem, seriesSchema)
+	defer b.Release()
+	flush := func() { recs = append(recs, b.NewRecord()) }
+	next := 0
+	for i, r := range rows {
+		if next < len(cuts) && i == cuts[next] {
+			flush()
+			next++
 		}
-		recs = append(recs, b.NewRecord())
-		b.Release()
+		b.Field(0).(*array.Int64Builder).Append(r.asset)
+		if r.part == 0 {
+			b.Field(1).(*array.Int64Builder).AppendNull()
+		} else {
+			b.Field(1).(*array.Int64Builder).Append(r.part)
+		}
+		b.Field(2).(*array.Float64Builder).Append(r.t)
+		if math.IsNaN(r.exec) {
+			b.Field(3).(*array.Float64Builder).AppendNull()
+		} else {
+			b.Field(3).(*array.Float64Builder).Append(r.exec)
+		}
+		if r.size < 0 {
+			b.Field(4).(*array.Int64Builder).AppendNull()
+		} else {
+			b.Field(4).(*array.Int64Builder).Append(r.size)
+		}
 	}
-	rr, err := array.NewRecordReader(schema, recs)
+	flush()
+	rr, err := array.NewRecordReader(seriesSchema, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
 		r.Release()
 	}
+	return rr
+}
+
+// TestEachAssetStraddlesRecords checks the grouping by asset across record
+// boundaries (an asset spanning three records, an empty record) and that
+// assets out of order are an error.
+func TestEachAssetStraddlesRecords(t *testing.T) {
+	t.Parallel()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	nan := math.NaN()
+	var rows []seriesRow
+	want := map[int64][]float64{}
+	for i, a := range []int64{1, 1, 2, 2, 2, 2, 2, 3, 5, 5} {
+		rows = append(rows, seriesRow{asset: a, t: float64(i), exec: nan, size: -1})
+		want[a] = append(want[a], float64(i))
+	}
+	rr := seriesReader(t, mem, rows, 1, 3, 5, 5, 8)
 	defer rr.Release()
-	got := map[int64][]float64{}
 	var order []int64
-	err = eachSeries(rr, func(k int64, cols [][]float64) error {
-		order = append(order, k)
-		got[k] = slices.Clone(cols[0])
-		if p := uintptr(unsafe.Pointer(&cols[0][0])); p%16 != 0 {
-			t.Errorf("key %d: series at %#x, not on a 16-byte boundary", k, p)
-		}
+	got := map[int64][]float64{}
+	err := eachAsset(rr, func(g *assetRows) error {
+		order = append(order, g.asset)
+		got[g.asset] = slices.Clone(g.t)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(order, []int64{1, 2, 3, 4, 5}) {
-		t.Fatalf("keys %v", order)
+	if !slices.Equal(order, []int64{1, 2, 3, 5}) {
+		t.Fatalf("assets %v", order)
 	}
-	for k, w := range want {
-		if !slices.Equal(got[k], w) {
-			t.Errorf("key %d: %v, want %v", k, got[k], w)
+	for a, w := range want {
+		if !slices.Equal(got[a], w) {
+			t.Errorf("asset %d: t %v, want %v", a, got[a], w)
 		}
 	}
 
-	// Out-of-order keys are an error, not two series.
-	b := array.NewRecordBuilder(mem, schema)
-	for _, k := range []int64{2, 1} {
-		b.Field(0).(*array.Int64Builder).Append(k)
-		b.Field(1).(*array.Float64Builder).Append(1)
-	}
-	rec := b.NewRecord()
-	b.Release()
-	rr2, _ := array.NewRecordReader(schema, []arrow.Record{rec})
-	rec.Release()
+	rr2 := seriesReader(t, mem, []seriesRow{{asset: 2, size: -1, exec: nan}, {asset: 1, size: -1, exec: nan}}, 1)
 	defer rr2.Release()
-	if err := eachSeries(rr2, func(int64, [][]float64) error { return nil }); err == nil {
-		t.Error("unordered keys accepted")
+	if err := eachAsset(rr2, func(*assetRows) error { return nil }); err == nil {
+		t.Error("unordered assets accepted")
 	}
 }
 
-// TestSeriesStatisticsIndependentOfRecordCuts feeds the same series to
-// eachSeries behind a varying number of rows of another key, so it starts
-// at every offset of its record, and requires bit-identical statistics:
-// the guarantee that lets DuckDB run the series queries on any number of
-// threads.
+// TestGatherSeries checks the series of one asset: execution times of the
+// asset and of each partition, each partition's sizes, and the footprint,
+// which sums the latest size of every partition (rows without a partition
+// count as one more) and skips rows of unknown size.
+func TestGatherSeries(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	g := &assetRows{}
+	g.reset(1)
+	for _, r := range []seriesRow{
+		{part: 7, t: -5, exec: 10, size: 100},
+		{part: 8, t: -4, exec: nan, size: 50},
+		{part: 7, t: -3, exec: 12, size: 120},
+		{part: 0, t: -2, exec: 3, size: 5},
+		{part: 8, t: -1, exec: 9, size: -1},
+		{part: 0, t: 0, exec: nan, size: 1},
+	} {
+		g.part = append(g.part, r.part)
+		g.t = append(g.t, r.t)
+		g.exec = append(g.exec, r.exec)
+		g.hasEx = append(g.hasEx, !math.IsNaN(r.exec))
+		g.size = append(g.size, max(r.size, 0))
+		g.hasSz = append(g.hasSz, r.size >= 0)
+	}
+	s := newSeriesOf()
+	if err := s.gather(g); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, got, want []float64) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+		if len(got) > 0 {
+			if p := uintptr(unsafe.Pointer(&got[0])); p%16 != 0 {
+				t.Errorf("%s at %#x, not on a 16-byte boundary", name, p)
+			}
+		}
+	}
+	check("asset exec", s.exec, []float64{10, 12, 3, 9})
+	check("footprint t", s.footT, []float64{-5, -4, -3, -2, 0})
+	check("footprint", s.footV, []float64{100, 150, 170, 175, 171})
+	if !slices.Equal(s.order, []int64{7, 8}) {
+		t.Fatalf("partitions %v, want [7 8]", s.order)
+	}
+	check("part 7 exec", s.parts[7].exec, []float64{10, 12})
+	check("part 7 sizes", s.parts[7].sizeV, []float64{100, 120})
+	check("part 7 t", s.parts[7].sizeT, []float64{-5, -3})
+	check("part 8 exec", s.parts[8].exec, []float64{9})
+	check("part 8 sizes", s.parts[8].sizeV, []float64{50})
+
+	// A second asset starts from nothing.
+	g.reset(2)
+	g.part, g.t, g.exec, g.hasEx = append(g.part, 0), append(g.t, 0), append(g.exec, 0), append(g.hasEx, false)
+	g.size, g.hasSz = append(g.size, math.MaxInt64), append(g.hasSz, true)
+	if err := s.gather(g); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.order) != 0 || len(s.exec) != 0 {
+		t.Errorf("second asset kept partitions %v or exec %v", s.order, s.exec)
+	}
+	check("second footprint", s.footV, []float64{math.MaxInt64})
+	// Two partitions near the int64 limit overflow the footprint: an
+	// error, not a wrapped-around size.
+	g.part, g.t, g.exec, g.hasEx = append(g.part, 3), append(g.t, 1), append(g.exec, 0), append(g.hasEx, false)
+	g.size, g.hasSz = append(g.size, math.MaxInt64), append(g.hasSz, true)
+	if err := s.gather(g); !errors.Is(err, errFootprintOverflow) {
+		t.Errorf("overflowing footprint: err %v", err)
+	}
+}
+
+// TestSeriesStatisticsIndependentOfRecordCuts feeds the same asset behind
+// a varying number of rows of another asset, so its rows start at every
+// offset of a record, and cut at varying places, and requires
+// bit-identical statistics: the guarantee that lets DuckDB produce the
+// series on any number of threads.
 func TestSeriesStatisticsIndependentOfRecordCuts(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "key_id", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "t", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "v", Type: arrow.PrimitiveTypes.Float64},
-	}, nil)
 	rng := rand.New(rand.NewPCG(6, 6))
 	const n = 101
-	ts, vs := make([]float64, n), make([]float64, n)
+	var rows []seriesRow
 	for i := range n {
-		ts[i] = float64(i) - n + rng.Float64()
-		vs[i] = rng.Float64() * math.Pow(10, float64(rng.IntN(12)))
+		rows = append(rows, seriesRow{asset: 2, part: int64(3 + i%2), t: float64(i) - n + rng.Float64(),
+			exec: rng.Float64() * math.Pow(10, float64(rng.IntN(12))), size: rng.Int64N(1 << 40)})
 	}
-	var first execStats
-	var firstSize sizeStats
+	var first *results
 	for lead := range 8 {
-		b := array.NewRecordBuilder(mem, schema)
+		all := make([]seriesRow, 0, lead+n)
 		for range lead {
-			b.Field(0).(*array.Int64Builder).Append(1)
-			b.Field(1).(*array.Float64Builder).Append(0)
-			b.Field(2).(*array.Float64Builder).Append(0)
+			all = append(all, seriesRow{asset: 1, part: 0, t: -200, exec: 1, size: 1})
 		}
-		for i := range n {
-			b.Field(0).(*array.Int64Builder).Append(2)
-			b.Field(1).(*array.Float64Builder).Append(ts[i])
-			b.Field(2).(*array.Float64Builder).Append(vs[i])
-		}
-		// A row of a later key, so the series is read in place rather
-		// than through the copy kept for a key that may continue.
-		b.Field(0).(*array.Int64Builder).Append(3)
-		b.Field(1).(*array.Float64Builder).Append(0)
-		b.Field(2).(*array.Float64Builder).Append(0)
-		rec := b.NewRecord()
-		b.Release()
-		rr, err := array.NewRecordReader(schema, []arrow.Record{rec})
-		rec.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var scratch []float64
-		err = eachSeries(rr, func(k int64, cols [][]float64) error {
-			if k != 2 {
-				return nil
-			}
-			e, err := describeExec(cols[1], 10, &scratch)
-			if err != nil {
-				return err
-			}
-			s, err := describeSize(cols[0], cols[1])
-			if err != nil {
-				return err
-			}
-			if lead == 0 {
-				first, firstSize = e, s
-				return nil
-			}
-			if !sameBits(e.mean, first.mean) || !sameBits(e.stddev, first.stddev) ||
-				!sameBits(s.mean, firstSize.mean) || !sameBits(s.growthPerDay, firstSize.growthPerDay) {
-				t.Errorf("series behind %d rows: mean %v stddev %v size mean %v growth %v; behind 0: %v %v %v %v",
-					lead, e.mean, e.stddev, s.mean, s.growthPerDay, first.mean, first.stddev, firstSize.mean, firstSize.growthPerDay)
-			}
-			return nil
-		})
+		all = append(all, rows...)
+		rr := seriesReader(t, mem, all, lead+1+lead*7)
+		r := newResults(4)
+		s := newSeriesOf()
+		err := eachAsset(rr, func(g *assetRows) error { return r.describeAsset(s, g, 10) })
 		rr.Release()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if lead == 0 {
+			first = r
+			continue
+		}
+		for k := 2; k <= 4; k++ {
+			e, f := r.exec[k], first.exec[k]
+			z, y := r.size[k], first.size[k]
+			if !sameBits(e.mean, f.mean) || !sameBits(e.stddev, f.stddev) || !sameBits(z.mean, y.mean) || !sameBits(z.growthPerDay, y.growthPerDay) {
+				t.Errorf("key %d behind %d rows: exec mean %v stddev %v, size mean %v growth %v; behind 0: %v %v %v %v",
+					k, lead, e.mean, e.stddev, z.mean, z.growthPerDay, f.mean, f.stddev, y.mean, y.growthPerDay)
+			}
 		}
 	}
 }

@@ -1,5 +1,5 @@
 -- Execution-time series of the assets with alerts, defined as analyze
--- defines it (sql/duckdb/analyze_exec_series.sql): a materialization's
+-- defines it (sql/duckdb/analyze_facts.sql, analyze_series.sql): a materialization's
 -- execution_time_s metadata when present, else the duration of the
 -- successful attempt of its step in that run; every partition of the asset;
 -- events up to as_of.

@@ -1,6 +1,6 @@
 -- Size over time of the $1 fastest-growing assets (asset_stats'
 -- size_growth_bytes_per_day), each row carrying the asset's latest size and
--- forecasts. The series is analyze's (sql/duckdb/analyze_size_series.sql):
+-- forecasts. The series is analyze's (sql/duckdb/analyze_series.sql, analyze/scan.go):
 -- the asset's footprint after each event that recorded a size, i.e. the sum
 -- of the latest size of every partition so far (for an unpartitioned asset,
 -- simply its size).
