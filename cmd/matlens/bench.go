@@ -76,6 +76,11 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		return err
 	}
 	fmt.Fprintf(stdout, "bench: %d-row fixture in %s\n", rows, ingest.RedactDSN(dsn))
+	// Rows an earlier bench appended and did not remove (it was killed
+	// first) would make the cold runs load 1% more than the fixture.
+	if err := removeLeftovers(ctx, dsn); err != nil {
+		return err
+	}
 
 	var limits, colds []time.Duration
 	var rss []int64
@@ -262,16 +267,11 @@ func benchAppend(ctx context.Context, dsn string, n int64) (func() error, error)
 		return nil, &ingest.SourceError{Op: "bench: connect", Err: err}
 	}
 	defer conn.Close(ctx)
-	// The fixture's own last id, not max(id): an earlier bench killed
-	// before it cleaned up may have left appended rows behind.
-	var maxID int64
-	if err := conn.QueryRow(ctx, "SELECT (expected->>'max_event_id')::bigint FROM matlens_fixture_expected ORDER BY id LIMIT 1").Scan(&maxID); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+	maxID, err := fixtureMaxID(ctx, conn)
+	if err != nil {
+		return nil, err
 	}
 	restore := func() error { return removeAppended(dsn, maxID) }
-	if err := restore(); err != nil {
-		return nil, fmt.Errorf("bench: clean up an earlier append: %w", err)
-	}
 	var last time.Time
 	if err := conn.QueryRow(ctx, `SELECT max("timestamp") FROM event_logs`).Scan(&last); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -286,6 +286,33 @@ func benchAppend(ctx context.Context, dsn string, n int64) (func() error, error)
 		return nil, fmt.Errorf("bench: append: %w", err)
 	}
 	return restore, nil
+}
+
+// fixtureMaxID is the fixture's own last id, not max(id): an earlier bench
+// killed before it cleaned up may have left appended rows behind.
+func fixtureMaxID(ctx context.Context, conn *pgx.Conn) (int64, error) {
+	var maxID int64
+	if err := conn.QueryRow(ctx, "SELECT (expected->>'max_event_id')::bigint FROM matlens_fixture_expected ORDER BY id LIMIT 1").Scan(&maxID); err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	return maxID, nil
+}
+
+// removeLeftovers removes rows an earlier, interrupted bench appended.
+func removeLeftovers(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return &ingest.SourceError{Op: "bench: connect", Err: err}
+	}
+	defer conn.Close(ctx)
+	maxID, err := fixtureMaxID(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if err := removeAppended(dsn, maxID); err != nil {
+		return fmt.Errorf("bench: clean up an earlier append: %w", err)
+	}
+	return nil
 }
 
 // removeAppended deletes what benchAppend added after the fixture's last

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strconv"
 	"testing"
@@ -13,8 +14,8 @@ import (
 
 // The bench command against the test server, on a tiny fixture: every
 // figure is reported, each cold run loads the whole fixture (none reuses a
-// file an earlier bench left in --dir), and the incremental run starts from
-// the cold file. The test binary stands in for the matlens binary that
+// file an earlier bench left in --dir, nor rows an interrupted bench
+// appended), and the incremental run starts from the cold file. The test binary stands in for the matlens binary that
 // bench starts as its child.
 func TestBenchReportsEveryFigure(t *testing.T) {
 	ingesttest.NewPostgres(t) // skips, or fails under CI, when no server is up
@@ -34,7 +35,19 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 	})
 	t.Setenv(asCLIEnv, "1")
 	dir := t.TempDir()
+	var fetched string
 	for pass := range 2 { // the second pass finds the first one's files in dir
+		if pass == 1 {
+			// As a bench killed between its append and its clean-up leaves it.
+			ctx := context.Background()
+			dsn, err := benchDatabase(ctx, io.Discard, admin, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := benchAppend(ctx, dsn, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
 		code, out, errOut := runCLI(t, noEnv, "bench", "--pg", admin, "--rows", strconv.Itoa(rows), "--k", "2", "--dir", dir)
 		if code != 0 {
 			t.Fatalf("pass %d: exit %d\n%s\n%s", pass, code, out, errOut)
@@ -52,7 +65,12 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 		}
 		m := regexp.MustCompile(`\((\d+) rows of the types matlens reads\)`).FindStringSubmatch(out)
 		if m == nil || m[1] == "0" {
-			t.Errorf("pass %d: the last cold run loaded nothing (it reused an earlier file?):\n%s", pass, out)
+			t.Fatalf("pass %d: the last cold run loaded nothing (it reused an earlier file?):\n%s", pass, out)
+		}
+		if pass == 0 {
+			fetched = m[1]
+		} else if m[1] != fetched {
+			t.Errorf("pass 1: cold runs loaded %s rows, pass 0 %s: rows appended by an interrupted bench were not removed", m[1], fetched)
 		}
 	}
 }
