@@ -44,21 +44,9 @@ func storeRecord(ctx context.Context, conn *sql.Conn, rec arrow.Record, name str
 	lent := &lentReader{r: reader, schema: rec.Schema()}
 	defer lent.detach()
 	view := name + "_arrow"
-	var release func()
-	err = conn.Raw(func(dc any) error {
-		dconn, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a database/sql driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(dconn)
-		if err != nil {
-			return err
-		}
-		release, err = ar.RegisterView(lent, view)
-		return err
-	})
+	release, err := registerView(conn, lent, view)
 	if err != nil {
-		return fmt.Errorf("store %s: register arrow view: %w", name, err)
+		return fmt.Errorf("store %s: %w", name, err)
 	}
 	defer release()
 	// name and view are constants of this package, never user input.
@@ -72,6 +60,27 @@ func storeRecord(ctx context.Context, conn *sql.Conn, rec arrow.Record, name str
 		return fmt.Errorf("store %s: drop view: %w", name, err)
 	}
 	return nil
+}
+
+// registerView makes the stream readable in SQL as the view named view;
+// release frees what DuckDB holds of it (drop the view first).
+func registerView(conn *sql.Conn, rr array.RecordReader, view string) (release func(), err error) {
+	err = conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a database/sql driver connection: %T", dc)
+		}
+		ar, err := duckdb.NewArrowFromConn(dconn)
+		if err != nil {
+			return err
+		}
+		release, err = ar.RegisterView(rr, view)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register arrow view: %w", err)
+	}
+	return release, nil
 }
 
 // lentReader lends a record reader to DuckDB without giving up ownership.

@@ -367,21 +367,9 @@ func insertRecommendations(ctx context.Context, conn *sql.Conn, tx *sql.Tx, mem 
 	defer rr.close()
 	lent := &lentReader{r: rr, schema: recSchema}
 	defer lent.detach()
-	var release func()
-	err := conn.Raw(func(dc any) error {
-		dconn, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a database/sql driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(dconn)
-		if err != nil {
-			return err
-		}
-		release, err = ar.RegisterView(lent, recView)
-		return err
-	})
+	release, err := registerView(conn, lent, recView)
 	if err != nil {
-		return fmt.Errorf("register arrow view: %w", err)
+		return err
 	}
 	defer release()
 	if _, err := tx.ExecContext(ctx, "INSERT INTO tier_recommendations SELECT * FROM "+recView); err != nil {
