@@ -14,6 +14,18 @@ import (
 // queryArrow runs query on conn through DuckDB's Arrow interface and hands
 // the record stream to fn; the stream is released when fn returns.
 func queryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(array.RecordReader) error) error {
+	return withArrow(conn, func(ar *duckdb.Arrow) error {
+		rr, err := ar.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		return fn(rr)
+	})
+}
+
+// withArrow hands fn DuckDB's Arrow interface on conn's driver connection.
+func withArrow(conn *sql.Conn, fn func(*duckdb.Arrow) error) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
 		if !ok {
@@ -23,12 +35,7 @@ func queryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(array
 		if err != nil {
 			return err
 		}
-		rr, err := ar.QueryContext(ctx, query)
-		if err != nil {
-			return err
-		}
-		defer rr.Release()
-		return fn(rr)
+		return fn(ar)
 	})
 }
 
@@ -65,15 +72,7 @@ func storeRecord(ctx context.Context, conn *sql.Conn, rec arrow.Record, name str
 // registerView makes the stream readable in SQL as the view named view;
 // release frees what DuckDB holds of it (drop the view first).
 func registerView(conn *sql.Conn, rr array.RecordReader, view string) (release func(), err error) {
-	err = conn.Raw(func(dc any) error {
-		dconn, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a database/sql driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(dconn)
-		if err != nil {
-			return err
-		}
+	err = withArrow(conn, func(ar *duckdb.Arrow) error {
 		release, err = ar.RegisterView(rr, view)
 		return err
 	})
