@@ -111,7 +111,7 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		return st, fmt.Errorf("set parameters: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, variablesSQL); err != nil {
-		return st, fmt.Errorf("set parameters: %w", err)
+		return st, fmt.Errorf("set session variables: %w", err)
 	}
 	phase := time.Now()
 	done := func(name string) {

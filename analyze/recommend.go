@@ -67,7 +67,8 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	}
 	// One thread: on two busy cores, DuckDB's parallel insert of 100,000
 	// rows took 0.9-1.6 s against 0.4-0.5 s on one, and the sort of
-	// asset_stats was no faster on two either.
+	// asset_stats was no faster on two either; on an idle machine the
+	// whole command takes the same time either way.
 	restore, err := oneThread(ctx, conn)
 	if err != nil {
 		return st, nil, fmt.Errorf("recommend: %w", err)
@@ -213,6 +214,10 @@ func usageColumns(rec arrow.Record) (c usageCols, err error) {
 	c.readBy, ok = asColumn[*array.Boolean](rec, 7, ok)
 	if !ok || rec.NumCols() != 8 {
 		return c, fmt.Errorf("unexpected columns %s", rec.Schema())
+	}
+	// as_of is read as microseconds (DuckDB's TIMESTAMP).
+	if unit := c.asOf.DataType().(*arrow.TimestampType).Unit; unit != arrow.Microsecond {
+		return c, fmt.Errorf("as_of in %s, want microseconds", unit)
 	}
 	for _, i := range []int{0, 1, 4, 5, 6, 7} {
 		if rec.Column(i).NullN() > 0 {

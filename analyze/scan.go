@@ -130,9 +130,13 @@ func newSeriesOf() *seriesOf {
 	}
 }
 
-// errFootprintOverflow: the footprint is summed in int64 (exact, like the
-// HUGEINT sum it replaces for any footprint below 8 EiB).
-var errFootprintOverflow = fmt.Errorf("footprint exceeds %d bytes", math.MaxInt64)
+// maxFootprint bounds the footprint: it is summed exactly in int64, and
+// asset_stats stores it rounded to a BIGINT, which a float64 at 2^63 (what
+// sums in the last 512 below it round to) does not fit.
+const maxFootprint = math.MaxInt64 - 1024
+
+// errFootprintOverflow: the footprint would not fit asset_stats' BIGINT.
+var errFootprintOverflow = fmt.Errorf("footprint exceeds %d bytes", maxFootprint)
 
 // gather fills s from g. It returns errFootprintOverflow (and an empty
 // footprint) when the footprint does not fit an int64.
@@ -178,14 +182,14 @@ func (s *seriesOf) gather(g *assetRows) error {
 		}
 		// The footprint changes by this partition's (or, for rows without
 		// a partition, the asset's own) new size less its previous one.
-		delta, prev := size, s.latest[part]
+		// Sizes are >= 0 (ingest keeps them in 0..2^53), so the sum and
+		// each delta stay within int64 as long as the sum is bounded.
+		prev := s.latest[part]
 		s.latest[part] = size
-		delta -= prev
-		next := sum + delta
-		if (delta > 0 && next < sum) || (delta < 0 && next > sum) {
+		if size-prev > maxFootprint-sum {
 			overflow = true
 		}
-		sum = next
+		sum += size - prev
 		s.footT = appendAligned(s.footT, g.t[i])
 		s.footV = appendAligned(s.footV, float64(sum))
 	}

@@ -328,18 +328,21 @@ func TestGatherSeries(t *testing.T) {
 	// A second asset starts from nothing.
 	g.reset(2)
 	g.part, g.t, g.exec, g.hasEx = append(g.part, 0), append(g.t, 0), append(g.exec, 0), append(g.hasEx, false)
-	g.size, g.hasSz = append(g.size, math.MaxInt64), append(g.hasSz, true)
+	g.size, g.hasSz = append(g.size, maxFootprint), append(g.hasSz, true)
 	if err := s.gather(g); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.order) != 0 || len(s.exec) != 0 {
 		t.Errorf("second asset kept partitions %v or exec %v", s.order, s.exec)
 	}
-	check("second footprint", s.footV, []float64{math.MaxInt64})
-	// Two partitions near the int64 limit overflow the footprint: an
-	// error, not a wrapped-around size.
+	check("second footprint", s.footV, []float64{maxFootprint})
+	if s.footV[0] >= 0x1p63 {
+		t.Errorf("largest footprint %v does not fit a BIGINT", s.footV[0])
+	}
+	// One more byte in another partition is past the bound: an error, not
+	// a size that wraps around or fails the BIGINT cast downstream.
 	g.part, g.t, g.exec, g.hasEx = append(g.part, 3), append(g.t, 1), append(g.exec, 0), append(g.hasEx, false)
-	g.size, g.hasSz = append(g.size, math.MaxInt64), append(g.hasSz, true)
+	g.size, g.hasSz = append(g.size, 1), append(g.hasSz, true)
 	if err := s.gather(g); !errors.Is(err, errFootprintOverflow) {
 		t.Errorf("overflowing footprint: err %v", err)
 	}

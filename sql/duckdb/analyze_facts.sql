@@ -23,8 +23,9 @@ GROUP BY ALL;
 -- when the run targeted none. A shared (multi-asset) step's seconds are
 -- split evenly among its assets: summed over assets they add up to the
 -- step's time once. Multi-asset steps are spread over their assets by a
--- join with the list positions 1..n: DuckDB 1.1's UNNEST made the whole
--- statement 2-3x slower (0.21 s against 0.08 s on the 2M bench fixture).
+-- join with the list positions 1..n (UNNEST only makes those, a few rows):
+-- DuckDB 1.1's UNNEST of the steps' lists made the whole statement 2-3x
+-- slower (0.21 s against 0.08 s on the 2M bench fixture).
 -- Seconds are summed as DECIMAL so the sum does not depend on the order
 -- rows arrive in, and partial sums add up to the same total.
 CREATE OR REPLACE TEMP TABLE analyze_steps AS
@@ -35,13 +36,19 @@ WITH se AS (
     FROM step_executions s LEFT JOIN analyze_step_part sp USING (run_id, step_key)
     WHERE coalesce(s.finished_at, s.started_at) <= getvariable('matlens_as_of')
 ),
+-- pos: positions 1..n for each list length n that occurs, so the join is
+-- on equality (an inequality join is a nested loop, paying for the longest
+-- list on every row).
+pos AS (
+    SELECT n AS n_assets, unnest(range(1, n + 1)) AS i
+    FROM (SELECT DISTINCT len(asset_keys) AS n FROM step_executions WHERE len(asset_keys) > 1)
+),
 steps AS (
     SELECT status, shared_step, partition, seconds, ts, asset_keys[1] AS asset_key
     FROM se WHERE n_assets = 1
     UNION ALL
     SELECT status, shared_step, partition, seconds, ts, asset_keys[i] AS asset_key
-    FROM se JOIN range(1, 1 + (SELECT coalesce(max(len(asset_keys)), 0) FROM step_executions)) AS r(i) ON r.i <= se.n_assets
-    WHERE n_assets > 1
+    FROM se JOIN pos USING (n_assets)
 )
 SELECT asset_key, partition,
        count(*) FILTER (WHERE status = 'success') AS successes,

@@ -1,7 +1,7 @@
--- The run's parameters, as a one-row temp table (kept for the rows that
--- carry as_of): $1 as_of, $2 window length in days. analyze_variables.sql
--- then copies them into session variables, which is how the other analyze
--- queries read them.
+-- The run's parameters, $1 as_of and $2 the window length in days, typed
+-- and derived (window_start) once in a one-row temp table:
+-- analyze_variables.sql copies them into the session variables the other
+-- analyze queries read. (Parameters bind only to a single statement.)
 CREATE OR REPLACE TEMP TABLE analyze_params AS
 SELECT CAST($1 AS TIMESTAMP) AS as_of,
        CAST($2 AS DOUBLE) AS window_days,
