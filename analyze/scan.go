@@ -139,7 +139,8 @@ const maxFootprint = math.MaxInt64 - 1024
 var errFootprintOverflow = fmt.Errorf("footprint exceeds %d bytes", maxFootprint)
 
 // gather fills s from g. It returns errFootprintOverflow (and an empty
-// footprint) when the footprint does not fit an int64.
+// footprint; the other series are filled) when the footprint passes
+// maxFootprint.
 func (s *seriesOf) gather(g *assetRows) error {
 	for _, p := range s.order {
 		ps := s.parts[p]
