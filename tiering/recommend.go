@@ -213,9 +213,15 @@ type candidate struct {
 // RecommendAll runs Recommend over every usage, stopping at the first
 // error.
 func RecommendAll(sheet *PriceSheet, us []Usage, o Options) ([]Recommendation, error) {
+	// The options and the class order are worked out once, not per usage.
+	pr, err := o.validate(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("recommend: %w", err)
+	}
+	names := pr.ClassNames()
 	out := make([]Recommendation, 0, len(us))
 	for _, u := range us {
-		r, err := Recommend(sheet, u, o)
+		r, err := o.recommend(pr, names, u)
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +238,12 @@ func Recommend(sheet *PriceSheet, u Usage, o Options) (Recommendation, error) {
 	if err != nil {
 		return Recommendation{}, fmt.Errorf("recommend: %w", err)
 	}
+	return o.recommend(pr, pr.ClassNames(), u)
+}
+
+// recommend is Recommend with the options checked against pr, and pr's
+// classes in names (pr.ClassNames()).
+func (o Options) recommend(pr *Provider, names []string, u Usage) (Recommendation, error) {
 	if err := u.validate(); err != nil {
 		return Recommendation{}, fmt.Errorf("recommend %s: %w", u.label(), err)
 	}
@@ -269,16 +281,23 @@ func Recommend(sheet *PriceSheet, u Usage, o Options) (Recommendation, error) {
 		return rec, nil
 	}
 
-	costs := map[string]Breakdown{}
-	for _, name := range pr.ClassNames() {
-		b := pr.cost(name, u)
-		costs[name] = b
-		rec.Costs = append(rec.Costs, b)
+	rec.Costs = make([]Breakdown, len(names))
+	costOf := func(class string) Breakdown {
+		for i, n := range names {
+			if n == class {
+				return rec.Costs[i]
+			}
+		}
+		return Breakdown{}
 	}
-	now := costs[cur].TotalUSD
+	for i, name := range names {
+		rec.Costs[i] = pr.cost(name, u)
+	}
+	nowCost := costOf(cur)
+	now := nowCost.TotalUSD
 	rec.CostNowUSDMonth = now
 	rec.CostRecommendedUSDMonth = now
-	rec.GuideCostUSDMonth = costs[rec.GuideTier].TotalUSD
+	rec.GuideCostUSDMonth = costOf(rec.GuideTier).TotalUSD
 	rec.GuideClaimedSavingsUSDMonth = rec.SizeGB *
 		(pr.Classes[cur].StorageUSDPerGBMonth - pr.Classes[rec.GuideTier].StorageUSDPerGBMonth)
 
@@ -289,12 +308,12 @@ func Recommend(sheet *PriceSheet, u Usage, o Options) (Recommendation, error) {
 		return rec, nil
 	}
 
-	var cands []candidate
-	for _, name := range pr.ClassNames() {
+	cands := make([]candidate, 0, len(names))
+	for i, name := range names {
 		if name == cur {
 			continue
 		}
-		c := candidate{name: name, cost: costs[name], savings: now - costs[name].TotalUSD}
+		c := candidate{name: name, cost: rec.Costs[i], savings: now - rec.Costs[i].TotalUSD}
 		c.blocked = o.blocked(pr, cur, name, u)
 		tr, early := pr.moveCost(cur, name, u)
 		c.move = tr + early
@@ -345,7 +364,7 @@ func Recommend(sheet *PriceSheet, u Usage, o Options) (Recommendation, error) {
 			best.name, usd(best.cost.TotalUSD), usd(now), usd(best.move), usd(best.margin), rec.PaybackMonths)
 		return rec, nil
 	}
-	rec.Reason = stayReason(cur, costs[cur], cands, o.PaybackMonths)
+	rec.Reason = stayReason(cur, nowCost, cands, o.PaybackMonths)
 	return rec, nil
 }
 
