@@ -377,7 +377,7 @@ func insertRecommendations(ctx context.Context, conn *sql.Conn, tx *sql.Tx, mem 
 		return err
 	}
 	defer release()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO tier_recommendations SELECT * FROM "+recView); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO tier_recommendations BY NAME SELECT * FROM "+recView); err != nil {
 		return err
 	}
 	// The view points at a stream that is now consumed; drop it before the

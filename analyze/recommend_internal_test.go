@@ -2,13 +2,17 @@ package analyze
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	_ "github.com/marcboeker/go-duckdb"
 
 	"github.com/matlens/matlens/tiering"
 )
@@ -97,5 +101,66 @@ func TestRecReaderReleasesEveryBatch(t *testing.T) {
 	}
 	if rows != len(recs) || batches != 3 {
 		t.Errorf("%d rows in %d batches, want %d in 3", rows, batches, len(recs))
+	}
+}
+
+// TestRecSchemaMatchesTable: every column of tier_recommendations has a
+// field of the same name and a matching type in recSchema, and every
+// string and DOUBLE field has exactly one getter in recStrings or
+// recFloats, so a column added to the table or the schema fails here
+// instead of going in empty.
+func TestRecSchemaMatchesTable(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("duckdb", filepath.Join(t.TempDir(), "schema.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(tieringSchemaSQL); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT column_name, data_type FROM duckdb_columns()
+		WHERE table_name = 'tier_recommendations' ORDER BY column_index`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[arrow.Type]string{arrow.STRING: "VARCHAR", arrow.FLOAT64: "DOUBLE", arrow.TIMESTAMP: "TIMESTAMP"}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		seen[name] = true
+		i := recSchema.FieldIndices(name)
+		if len(i) != 1 {
+			t.Errorf("column %s has no field in recSchema", name)
+			continue
+		}
+		f := recSchema.Field(i[0])
+		if name == "costs" && typ == "JSON" { // JSON text goes in as a string
+			typ = "VARCHAR"
+		}
+		if want[f.Type.ID()] != typ {
+			t.Errorf("column %s is %s, field is %s", name, typ, f.Type)
+		}
+		_, isString := recStrings[i[0]]
+		_, isFloat := recFloats[i[0]]
+		switch {
+		case name == "as_of" || name == "costs":
+		case f.Type.ID() == arrow.STRING && !(isString && !isFloat):
+			t.Errorf("string column %s (field %d) needs one getter in recStrings", name, i[0])
+		case f.Type.ID() == arrow.FLOAT64 && !(isFloat && !isString):
+			t.Errorf("DOUBLE column %s (field %d) needs one getter in recFloats", name, i[0])
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range recSchema.Fields() {
+		if !seen[f.Name] {
+			t.Errorf("field %s is not a column of tier_recommendations", f.Name)
+		}
 	}
 }
