@@ -104,7 +104,14 @@ func TestRecommendOtherProviders(t *testing.T) {
 			t.Errorf("%s: %v", provider, err)
 		}
 	}
-	code, _, stderr := runCLI(t, noEnv, "recommend", "--db", db, "--provider", "oracle")
+	// The stage's own log lines reach the chosen level: the command used to
+	// hand recommend no logger, so --log-level debug showed none of them.
+	code, _, stderr := runCLI(t, noEnv, "recommend", "--db", db, "--log-level", "debug")
+	if code != exitOK || !strings.Contains(stderr, `msg="recommend phase finished" stage=recommend phase=insert`) ||
+		!strings.Contains(stderr, `msg="recommend finished"`) {
+		t.Errorf("recommend --log-level debug: exit %d, want its phase and summary lines in:\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, noEnv, "recommend", "--db", db, "--provider", "oracle")
 	if code != exitUsage || !strings.Contains(stderr, `"oracle"`) {
 		t.Errorf("unknown provider: exit %d %s", code, stderr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -63,10 +64,8 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, 
 
 // recommendStage prices, writes tier_recommendations, prints the summary
 // line and, when asked, the lifecycle policies.
-func recommendStage(ctx context.Context, stdout io.Writer, store *ingest.Store, sheet *tiering.PriceSheet, topts tiering.Options, policiesDir string, logger interface {
-	Info(string, ...any)
-}) error {
-	st, recs, err := analyze.Recommend(ctx, store.Conn(), sheet, topts, nil)
+func recommendStage(ctx context.Context, stdout io.Writer, store *ingest.Store, sheet *tiering.PriceSheet, topts tiering.Options, policiesDir string, logger *slog.Logger) error {
+	st, recs, err := analyze.Recommend(ctx, store.Conn(), sheet, topts, logger)
 	if err != nil {
 		return err
 	}
