@@ -61,6 +61,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return fmt.Errorf("bench: %w", err)
 		}
 		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		// A --dir that does not exist yet is created, as a user naming a
+		// scratch directory expects, rather than failing in the first run.
+		return fmt.Errorf("bench: --dir: %w", err)
 	}
 	for _, n := range sizes {
 		if err := benchSize(ctx, stdout, self, *pg, dir, n, *k); err != nil {

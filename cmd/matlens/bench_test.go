@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -15,7 +16,8 @@ import (
 // The bench command against the test server, on a tiny fixture: every
 // figure is reported, each cold run loads the whole fixture (none reuses a
 // file an earlier bench left in --dir, nor rows an interrupted bench
-// appended), and the incremental run starts from the cold file. The test binary stands in for the matlens binary that
+// appended), and the incremental run starts from the cold file. --dir need
+// not exist yet. The test binary stands in for the matlens binary that
 // bench starts as its child.
 func TestBenchReportsEveryFigure(t *testing.T) {
 	ingesttest.NewPostgres(t) // skips, or fails under CI, when no server is up
@@ -34,7 +36,7 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 		}
 	})
 	t.Setenv(asCLIEnv, "1")
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "not", "yet") // bench creates a missing --dir
 	var fetched string
 	for pass := range 2 { // the second pass finds the first one's files in dir
 		if pass == 1 {
