@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -25,10 +26,12 @@ var (
 	factsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_facts.sql")
 	baseSQL      = isql.MustRead(isql.DuckDB, "duckdb/analyze_base.sql")
 	seriesSQL    = isql.MustRead(isql.DuckDB, "duckdb/analyze_series.sql")
-	statsSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_stats.sql")
-	assetRowsSQL = isql.MustRead(isql.DuckDB, "duckdb/analyze_asset_rows.sql")
-	publishSQL   = isql.MustRead(isql.DuckDB, "duckdb/analyze_publish.sql")
-	cleanupSQL   = isql.MustRead(isql.DuckDB, "duckdb/analyze_cleanup.sql")
+	// seriesCountSQL sizes the Go copy of the series rows before they come.
+	seriesCountSQL = "SELECT count(*) FROM (\n" + strings.TrimSuffix(strings.TrimSpace(seriesSQL), ";") + "\n)"
+	statsSQL       = isql.MustRead(isql.DuckDB, "duckdb/analyze_stats.sql")
+	assetRowsSQL   = isql.MustRead(isql.DuckDB, "duckdb/analyze_asset_rows.sql")
+	publishSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_publish.sql")
+	cleanupSQL     = isql.MustRead(isql.DuckDB, "duckdb/analyze_cleanup.sql")
 )
 
 // Stats summarise one analyze run.
@@ -261,8 +264,12 @@ func (r *results) key(k int64) (int, error) {
 // each partition's execution times and sizes.
 func (r *results) scanSeries(ctx context.Context, conn *sql.Conn, window int) error {
 	s := newSeriesOf()
+	var rows int
+	if err := conn.QueryRowContext(ctx, seriesCountSQL).Scan(&rows); err != nil {
+		return fmt.Errorf("series statistics: count rows: %w", err)
+	}
 	err := queryArrow(ctx, conn, seriesSQL, func(rr array.RecordReader) error {
-		return eachAsset(rr, func(g *assetRows) error {
+		return eachAsset(rr, rows, func(g *assetRows) error {
 			if err := r.describeAsset(s, g, window); err != nil {
 				return err
 			}

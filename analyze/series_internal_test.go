@@ -174,9 +174,11 @@ func TestDescribeSizeRegression(t *testing.T) {
 }
 
 // seriesRow is one row of analyze_series.sql; part 0, a NaN exec or a
-// negative size stand for NULL.
+// negative size stand for NULL, event 0 for the row's position + 1. t is
+// only for assetRows built by hand (TestGatherSeries).
 type seriesRow struct {
 	asset, part int64
+	us, event   int64
 	t, exec     float64
 	size        int64
 }
@@ -184,7 +186,8 @@ type seriesRow struct {
 var seriesSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "asset_id", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "part_id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	{Name: "t", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "us", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "event_id", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "exec_s", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "size_bytes", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 }, nil)
@@ -209,16 +212,20 @@ func seriesReader(t *testing.T, mem memory.Allocator, rows []seriesRow, cuts ...
 		} else {
 			b.Field(1).(*array.Int64Builder).Append(r.part)
 		}
-		b.Field(2).(*array.Float64Builder).Append(r.t)
+		b.Field(2).(*array.Int64Builder).Append(r.us)
+		if r.event == 0 {
+			r.event = int64(i + 1)
+		}
+		b.Field(3).(*array.Int64Builder).Append(r.event)
 		if math.IsNaN(r.exec) {
-			b.Field(3).(*array.Float64Builder).AppendNull()
+			b.Field(4).(*array.Float64Builder).AppendNull()
 		} else {
-			b.Field(3).(*array.Float64Builder).Append(r.exec)
+			b.Field(4).(*array.Float64Builder).Append(r.exec)
 		}
 		if r.size < 0 {
-			b.Field(4).(*array.Int64Builder).AppendNull()
+			b.Field(5).(*array.Int64Builder).AppendNull()
 		} else {
-			b.Field(4).(*array.Int64Builder).Append(r.size)
+			b.Field(5).(*array.Int64Builder).Append(r.size)
 		}
 	}
 	flush()
@@ -232,32 +239,40 @@ func seriesReader(t *testing.T, mem memory.Allocator, rows []seriesRow, cuts ...
 	return rr
 }
 
-// TestEachAssetStraddlesRecords checks the grouping by asset across record
-// boundaries (an asset spanning three records, an empty record) and that
-// assets out of order are an error.
-func TestEachAssetStraddlesRecords(t *testing.T) {
+// TestEachAssetOrdersRows checks the grouping by asset across record
+// boundaries (an asset spanning three records, an empty record), and that
+// rows arriving in any order come out by asset, then by time, then by
+// event id, with us turned into days.
+func TestEachAssetOrdersRows(t *testing.T) {
 	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	nan := math.NaN()
+	collect := func(rows []seriesRow, cuts ...int) ([]int64, map[int64][]float64, map[int64][]int64) {
+		t.Helper()
+		rr := seriesReader(t, mem, rows, cuts...)
+		defer rr.Release()
+		var order []int64
+		days, parts := map[int64][]float64{}, map[int64][]int64{}
+		err := eachAsset(rr, 0, func(g *assetRows) error {
+			order = append(order, g.asset)
+			days[g.asset] = slices.Clone(g.t)
+			parts[g.asset] = slices.Clone(g.part)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return order, days, parts
+	}
+
 	var rows []seriesRow
 	want := map[int64][]float64{}
 	for i, a := range []int64{1, 1, 2, 2, 2, 2, 2, 3, 5, 5} {
-		rows = append(rows, seriesRow{asset: a, t: float64(i), exec: nan, size: -1})
-		want[a] = append(want[a], float64(i))
+		rows = append(rows, seriesRow{asset: a, us: int64(i) * 3_600_000_000, exec: nan, size: -1})
+		want[a] = append(want[a], float64(i)/24)
 	}
-	rr := seriesReader(t, mem, rows, 1, 3, 5, 5, 8)
-	defer rr.Release()
-	var order []int64
-	got := map[int64][]float64{}
-	err := eachAsset(rr, func(g *assetRows) error {
-		order = append(order, g.asset)
-		got[g.asset] = slices.Clone(g.t)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	order, got, _ := collect(rows, 1, 3, 5, 5, 8)
 	if !slices.Equal(order, []int64{1, 2, 3, 5}) {
 		t.Fatalf("assets %v", order)
 	}
@@ -267,10 +282,29 @@ func TestEachAssetStraddlesRecords(t *testing.T) {
 		}
 	}
 
-	rr2 := seriesReader(t, mem, []seriesRow{{asset: 2, size: -1, exec: nan}, {asset: 1, size: -1, exec: nan}}, 1)
-	defer rr2.Release()
-	if err := eachAsset(rr2, func(*assetRows) error { return nil }); err == nil {
-		t.Error("unordered assets accepted")
+	// Reversed: assets descend, times descend, and two rows of asset 2 share
+	// a time, so their event ids decide (the part ids show which is which).
+	rev := []seriesRow{
+		{asset: 5, us: -1, exec: nan, size: -1},
+		{asset: 2, part: 9, us: -5, event: 40, exec: nan, size: -1},
+		{asset: 2, part: 8, us: -5, event: 30, exec: nan, size: -1},
+		{asset: 2, part: 7, us: -9, event: 50, exec: nan, size: -1},
+		{asset: 1, us: -2, exec: nan, size: -1},
+	}
+	order, _, parts := collect(rev, 2)
+	if !slices.Equal(order, []int64{1, 2, 5}) {
+		t.Errorf("reversed rows: assets %v, want [1 2 5]", order)
+	}
+	if !slices.Equal(parts[2], []int64{7, 8, 9}) {
+		t.Errorf("reversed rows: asset 2's partitions in order %v, want [7 8 9]", parts[2])
+	}
+
+	for _, bad := range []seriesRow{{asset: 0}, {asset: -3}, {asset: 1, part: 1 << 40}} {
+		rr := seriesReader(t, mem, []seriesRow{bad})
+		if err := eachAsset(rr, 1, func(*assetRows) error { return nil }); err == nil {
+			t.Errorf("key ids %d/%d accepted", bad.asset, bad.part)
+		}
+		rr.Release()
 	}
 }
 
@@ -350,7 +384,7 @@ func TestGatherSeries(t *testing.T) {
 
 // TestSeriesStatisticsIndependentOfRecordCuts feeds the same asset behind
 // a varying number of rows of another asset, so its rows start at every
-// offset of a record, and cut at varying places, and requires
+// offset of a record, cut at varying places and arriving shuffled, and requires
 // bit-identical statistics: the guarantee that lets DuckDB produce the
 // series on any number of threads.
 func TestSeriesStatisticsIndependentOfRecordCuts(t *testing.T) {
@@ -360,20 +394,25 @@ func TestSeriesStatisticsIndependentOfRecordCuts(t *testing.T) {
 	const n = 101
 	var rows []seriesRow
 	for i := range n {
-		rows = append(rows, seriesRow{asset: 2, part: int64(3 + i%2), t: float64(i) - n + rng.Float64(),
+		rows = append(rows, seriesRow{asset: 2, part: int64(3 + i%2), us: int64((float64(i) - n + rng.Float64()) * 86400e6),
 			exec: rng.Float64() * math.Pow(10, float64(rng.IntN(12))), size: rng.Int64N(1 << 40)})
 	}
 	var first *results
 	for lead := range 8 {
 		all := make([]seriesRow, 0, lead+n)
 		for range lead {
-			all = append(all, seriesRow{asset: 1, part: 0, t: -200, exec: 1, size: 1})
+			all = append(all, seriesRow{asset: 1, part: 0, us: -200 * 86400e6, event: int64(1000 + len(all)), exec: 1, size: 1})
 		}
 		all = append(all, rows...)
+		for i := range all[lead:] {
+			all[lead+i].event = int64(1 + i)
+		}
+		// Arrival order must not matter either.
+		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		rr := seriesReader(t, mem, all, lead+1+lead*7)
 		r := newResults(4)
 		s := newSeriesOf()
-		err := eachAsset(rr, func(g *assetRows) error { return r.describeAsset(s, g, 10) })
+		err := eachAsset(rr, 0, func(g *assetRows) error { return r.describeAsset(s, g, 10) })
 		rr.Release()
 		if err != nil {
 			t.Fatal(err)

@@ -1,16 +1,14 @@
--- Every series for gonum in one sorted pass: the materializations and
--- observations of analyze_events that carry an execution time or a size,
--- ordered by asset and time. An asset's rows are contiguous, and each of
--- its partitions' rows are the subsequence with that part_id, in the same
--- (ts, event_id) order; Go builds from them the execution-time series
--- (asset and partition), each partition's sizes, and the asset's footprint
--- (after each event, the latest size of every partition so far, summed).
--- One sort replaces a sort per series kind and two window functions.
--- t is days relative to as_of (<= 0); NULL size or exec_s is unknown, never
--- read as 0.
+-- Every series for gonum in one pass: the materializations and observations
+-- of analyze_events that carry an execution time or a size. The rows come
+-- unordered: Go orders them by asset (a counting sort on the dense asset_id)
+-- and each asset's rows by (us, event_id), a total order. DuckDB 1.1's
+-- ORDER BY asset_id, ts, event_id took 0.8 s of a 0.9 s query at 2M rows
+-- (10,000 assets), with one thread or two; the Go sort takes a fraction.
+-- us is microseconds relative to as_of (<= 0); Go turns it into days as
+-- us / 86400e6, the same double division SQL would do. NULL size or exec_s
+-- is unknown, never read as 0.
 SELECT asset_id, part_id,
-       date_diff('microsecond', getvariable('matlens_as_of'), ts) / 86400e6 AS t,
-       exec_s, size_bytes
+       date_diff('microsecond', getvariable('matlens_as_of'), ts) AS us,
+       event_id, exec_s, size_bytes
 FROM analyze_events
-WHERE exec_s IS NOT NULL OR size_bytes IS NOT NULL
-ORDER BY asset_id, ts, event_id;
+WHERE exec_s IS NOT NULL OR size_bytes IS NOT NULL;
