@@ -12,6 +12,7 @@ import (
 
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/ingest"
+	isql "github.com/matlens/matlens/sql"
 	"github.com/matlens/matlens/tiering"
 )
 
@@ -71,6 +72,9 @@ func BenchmarkAnalyze(b *testing.B) {
 				 SELECT %[2]d + i, 'r' || (i * 2 + 1), 'job' || (i %% 7), 'step_x', TIMESTAMP '2026-01-01' + to_microseconds(CAST(i * (90 * 86400e6 / %[2]d) * 2 AS BIGINT)),
 				        'input', 'asset/' || ((i * 7) %% %[1]d), 'LOADED_INPUT', 'cross_run'
 				 FROM range(%[2]d // 2) t(i)`, sz[0], sz[1]),
+				// What the loader derives: step_executions.partition and
+				// materialization_exec.
+				isql.MustRead(isql.DuckDB, "duckdb/derive_upgrade.sql"),
 				"SET memory_limit = '64MB'",
 			} {
 				if _, err := conn.ExecContext(ctx, q); err != nil {

@@ -26,6 +26,8 @@ var (
 	deriveReadsSQL   = isql.MustRead(isql.DuckDB, "duckdb/derive_reads.sql")
 	deriveStepsSQL   = isql.MustRead(isql.DuckDB, "duckdb/derive_steps.sql")
 	deriveRunsSQL    = isql.MustRead(isql.DuckDB, "duckdb/derive_runs.sql")
+	deriveExecSQL    = isql.MustRead(isql.DuckDB, "duckdb/derive_exec.sql")
+	upgradeSQL       = isql.MustRead(isql.DuckDB, "duckdb/derive_upgrade.sql")
 	loadedIDsSQL     = isql.MustRead(isql.DuckDB, "duckdb/loaded_ids.sql")
 	runSpansSQL      = isql.MustRead(isql.DuckDB, "duckdb/run_spans.sql")
 	backfillSQL      = isql.MustRead(isql.DuckDB, "duckdb/run_spans_backfill.sql")
@@ -182,13 +184,46 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	if _, err := conn.ExecContext(ctx, "SET wal_autocheckpoint = '1GB'; SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'; PRAGMA disable_checkpoint_on_shutdown"); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
 	}
-	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
+	// A file with step executions but no materialization_exec was written
+	// by an earlier matlens: the schema adds that table and
+	// step_executions.partition, and upgrade fills them, in the same
+	// transaction (a failed upgrade leaves the file as it was, to be
+	// upgraded at the next open).
+	var older bool
+	if err := conn.QueryRowContext(ctx,
+		`SELECT count(*) FILTER (WHERE table_name = 'step_executions') = 1
+		    AND count(*) FILTER (WHERE table_name = 'materialization_exec') = 0
+		 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
+	).Scan(&older); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
+	}
+	if older {
+		if err := s.upgrade(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("upgrade %s: %w", path, err), s.Close())
+		}
+	} else if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return nil, errors.Join(fmt.Errorf("apply schema to %s: %w", path, err), s.Close())
 	}
 	if err := s.backfill(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("upgrade %s: %w", path, err), s.Close())
 	}
 	return s, nil
+}
+
+// upgrade applies the schema to a file written before
+// step_executions.partition and materialization_exec existed and fills
+// them, in one transaction.
+func (s *Store) upgrade(ctx context.Context) error {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{schemaSQL, upgradeSQL} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return errors.Join(err, tx.Rollback())
+		}
+	}
+	return tx.Commit()
 }
 
 // backfill fills the loader's bookkeeping tables (run_spans,
@@ -572,6 +607,9 @@ func derive(ctx context.Context, tx *sql.Tx, minID int64) error {
 	}
 	if _, err := tx.ExecContext(ctx, deriveStepsSQL, from); err != nil {
 		return fmt.Errorf("derive step executions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, deriveExecSQL, from); err != nil {
+		return fmt.Errorf("derive materialization execution times: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, deriveRunsSQL, from); err != nil {
 		return fmt.Errorf("derive runs: %w", err)

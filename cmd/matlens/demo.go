@@ -252,7 +252,7 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 // other table is not the demo's to replace.
 var demoTables = []string{
 	"materializations", "observations", "materialization_planned", "handled_outputs", "asset_reads",
-	"step_events", "run_events", "step_executions", "runs", "run_spans", "output_producers",
+	"step_events", "run_events", "step_executions", "materialization_exec", "runs", "run_spans", "output_producers",
 	"ingest_state", "ingest_runs", "rejected_events",
 	"asset_stats", "asset_stats_history", "alerts", "alerts_history", "capacity_plan", "capacity_plan_history",
 	"tier_recommendations", "tier_recommendations_history", "tier_savings_summary", "tier_savings_summary_history",

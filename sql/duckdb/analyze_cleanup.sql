@@ -8,7 +8,6 @@ DROP TABLE IF EXISTS analyze_events;
 DROP TABLE IF EXISTS analyze_keys;
 DROP TABLE IF EXISTS analyze_reads;
 DROP TABLE IF EXISTS analyze_steps;
-DROP TABLE IF EXISTS analyze_step_part;
 DROP TABLE IF EXISTS analyze_params;
 RESET VARIABLE matlens_as_of;
 RESET VARIABLE matlens_window_days;

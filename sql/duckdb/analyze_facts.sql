@@ -7,20 +7,9 @@
 -- (counts, min/max, integer and DECIMAL sums), so parallel plans give the
 -- same bits as a single thread.
 
--- analyze_step_part: the partition a step execution worked on, what the
--- step planned or materialized in that run (Dagster runs one partition per
--- run). Only partitioned runs have rows, so it is small.
-CREATE OR REPLACE TEMP TABLE analyze_step_part AS
-SELECT run_id, step_key, min(partition) AS partition
-FROM (
-    SELECT run_id, step_key, partition FROM materializations WHERE partition IS NOT NULL
-    UNION ALL
-    SELECT run_id, step_key, partition FROM materialization_planned WHERE partition IS NOT NULL
-)
-GROUP BY ALL;
-
 -- analyze_steps: step executions per (asset, partition); partition NULL
--- when the run targeted none. A shared (multi-asset) step's seconds are
+-- when the run targeted none (step_executions.partition: what the step
+-- planned or materialized in that run, derived at load time). A shared (multi-asset) step's seconds are
 -- split evenly among its assets: summed over assets they add up to the
 -- step's time once. Multi-asset steps are spread over their assets by a
 -- join with the list positions 1..n (UNNEST only makes those, a few rows):
@@ -30,10 +19,10 @@ GROUP BY ALL;
 -- rows arrive in, and partial sums add up to the same total.
 CREATE OR REPLACE TEMP TABLE analyze_steps AS
 WITH se AS (
-    SELECT s.status, s.shared_step, sp.partition, s.asset_keys, len(s.asset_keys) AS n_assets,
+    SELECT s.status, s.shared_step, s.partition, s.asset_keys, len(s.asset_keys) AS n_assets,
            CAST(s.duration_ms / 1000.0 / greatest(len(s.asset_keys), 1) AS DECIMAL(38, 9)) AS seconds,
            coalesce(s.finished_at, s.started_at) AS ts
-    FROM step_executions s LEFT JOIN analyze_step_part sp USING (run_id, step_key)
+    FROM step_executions s
     WHERE coalesce(s.finished_at, s.started_at) <= getvariable('matlens_as_of')
 ),
 -- pos: positions 1..n for each list length n that occurs, so the join is
@@ -62,11 +51,19 @@ FROM steps
 GROUP BY asset_key, partition;
 
 -- analyze_reads: resolved reads per (asset, partition, job). A read
--- belongs to the partition its run targeted; job_name stays in the grain so
--- distinct readers can be counted per partition and per asset.
+-- belongs to the partition its run targeted (the smallest any of the run's
+-- materializations or planned materializations names; Dagster runs one
+-- partition per run); job_name stays in the grain so distinct readers can
+-- be counted per partition and per asset.
 CREATE OR REPLACE TEMP TABLE analyze_reads AS
 WITH run_part AS (
-    SELECT run_id, min(partition) AS partition FROM analyze_step_part GROUP BY run_id
+    SELECT run_id, min(partition) AS partition
+    FROM (
+        SELECT run_id, partition FROM materializations WHERE partition IS NOT NULL
+        UNION ALL
+        SELECT run_id, partition FROM materialization_planned WHERE partition IS NOT NULL
+    )
+    GROUP BY run_id
 )
 SELECT r.asset_key, rp.partition, r.job_name,
        count(*) AS reads_total,
@@ -108,24 +105,19 @@ FROM keys;
 -- observation at or before as_of: asset_id is the asset's key_id, part_id
 -- its partition's (NULL when unpartitioned). exec_s is a materialization's
 -- execution time: its execution_time_s metadata when present, else the
--- duration of the successful attempt of its step in that run. Only the
--- materializations without execution_time_s look up their step, since
--- joining on (run_id, step_key) strings is the expensive part.
+-- duration of the successful attempt of its step in that run, which the
+-- loader keeps in materialization_exec (joining every materialization with
+-- the step executions on (run_id, step_key) strings here was half of this
+-- statement).
 CREATE OR REPLACE TEMP TABLE analyze_events AS
 WITH ak AS (SELECT key_id, asset_key FROM analyze_keys WHERE partition IS NULL),
-pk AS (SELECT key_id, asset_key, partition FROM analyze_keys WHERE partition IS NOT NULL),
-fallback AS (
-    SELECT m.event_id, max(s.duration_ms) / 1000.0 AS exec_s
-    FROM materializations m JOIN step_executions s ON s.run_id = m.run_id AND s.step_key = m.step_key
-    WHERE m.execution_time_s IS NULL AND s.status = 'success' AND m.ts <= getvariable('matlens_as_of')
-    GROUP BY m.event_id
-)
+pk AS (SELECT key_id, asset_key, partition FROM analyze_keys WHERE partition IS NOT NULL)
 SELECT ak.key_id AS asset_id, pk.key_id AS part_id, false AS observed, m.ts, m.event_id, m.size_bytes,
        coalesce(m.execution_time_s, f.exec_s) AS exec_s
 FROM materializations m
 JOIN ak ON ak.asset_key = m.asset_key
 LEFT JOIN pk ON pk.asset_key = m.asset_key AND pk.partition = m.partition
-LEFT JOIN fallback f ON f.event_id = m.event_id
+LEFT JOIN materialization_exec f ON f.event_id = m.event_id
 WHERE m.ts <= getvariable('matlens_as_of')
 UNION ALL
 SELECT ak.key_id, pk.key_id, true, o.ts, o.event_id, o.size_bytes, NULL

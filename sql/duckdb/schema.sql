@@ -119,10 +119,29 @@ CREATE TABLE IF NOT EXISTS step_executions (
     -- success | failure | retried | skipped | unfinished
     status       VARCHAR NOT NULL,
     asset_keys   VARCHAR[] NOT NULL,
-    shared_step  BOOLEAN NOT NULL
+    shared_step  BOOLEAN NOT NULL,
+    -- The partition the step worked on: the smallest partition its
+    -- materializations or planned materializations in the run name (Dagster
+    -- runs one partition per run); NULL when none does.
+    partition    VARCHAR
     -- Unique on (run_id, step_key, attempt) by construction. No PRIMARY KEY:
     -- rows are rebuilt with DELETE + INSERT in one transaction, which DuckDB's
     -- eager unique-constraint check rejects for the same key.
+);
+-- Files written before the column existed get it here and are filled by
+-- derive_upgrade.sql.
+ALTER TABLE step_executions ADD COLUMN IF NOT EXISTS partition VARCHAR;
+
+-- The execution time of each materialization that has no
+-- execution_time_s metadata, taken from its step: the longest successful
+-- attempt of its step in its run. Rebuilt with step_executions for the runs
+-- a batch touches, so analyze joins it on event_id instead of joining
+-- every materialization with every step execution on (run_id, step_key)
+-- strings at every run (1.1 s -> 0.55 s of analyze at 10,000 assets).
+CREATE TABLE IF NOT EXISTS materialization_exec (
+    event_id  BIGINT NOT NULL,
+    run_id    VARCHAR NOT NULL,
+    exec_s    DOUBLE
 );
 
 -- Unique on run_id by construction (no PRIMARY KEY, as for step_executions).
