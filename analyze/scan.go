@@ -84,8 +84,9 @@ func (tab *seriesTable) add(c seriesColumns) error {
 		if c.part.IsValid(i) {
 			part = parts[i]
 		}
-		if a < 1 || a > math.MaxInt32 || part < 0 || part > math.MaxInt32 {
-			return fmt.Errorf("series: key id outside 1..%d (asset_id %d, part_id %d)", math.MaxInt32, a, part)
+		// Below MaxInt32, so asset+1 and the loops over ids stay in int32.
+		if a < 1 || a >= math.MaxInt32 || part < 0 || part >= math.MaxInt32 {
+			return fmt.Errorf("series: key id outside 1..%d (asset_id %d, part_id %d)", math.MaxInt32-1, a, part)
 		}
 		tab.asset = append(tab.asset, int32(a))
 		tab.maxAsset = max(tab.maxAsset, int32(a))
@@ -104,7 +105,7 @@ func (tab *seriesTable) add(c seriesColumns) error {
 // rows start: asset a's are order[start[a]:start[a+1]], in arrival order.
 // A counting sort: the asset ids are dense.
 func (tab *seriesTable) byAsset() (order, start []int32) {
-	start = make([]int32, tab.maxAsset+2)
+	start = make([]int32, int(tab.maxAsset)+2)
 	for _, a := range tab.asset {
 		start[a+1]++
 	}
@@ -155,7 +156,7 @@ func eachAsset(rr array.RecordReader, rows int, fn func(*assetRows) error) error
 		return cmp.Compare(tab.event[x], tab.event[y])
 	}
 	g := &assetRows{}
-	for a := int32(1); a <= tab.maxAsset; a++ {
+	for a := 1; a <= int(tab.maxAsset); a++ {
 		idx := order[start[a]:start[a+1]]
 		if len(idx) == 0 {
 			continue

@@ -299,7 +299,7 @@ func TestEachAssetOrdersRows(t *testing.T) {
 		t.Errorf("reversed rows: asset 2's partitions in order %v, want [7 8 9]", parts[2])
 	}
 
-	for _, bad := range []seriesRow{{asset: 0}, {asset: -3}, {asset: 1, part: 1 << 40}} {
+	for _, bad := range []seriesRow{{asset: 0}, {asset: -3}, {asset: math.MaxInt32}, {asset: 1, part: 1 << 40}} {
 		rr := seriesReader(t, mem, []seriesRow{bad})
 		if err := eachAsset(rr, 1, func(*assetRows) error { return nil }); err == nil {
 			t.Errorf("key ids %d/%d accepted", bad.asset, bad.part)

@@ -213,7 +213,20 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 // upgrade applies the schema to a file written before
 // step_executions.partition and materialization_exec existed and fills
 // them, in one transaction.
-func (s *Store) upgrade(ctx context.Context) error {
+//
+// It goes over all loaded rows at once, so it runs with four times the
+// load's memory limit (the most the loader's retries go to), which a file
+// of years of history may need; a file that cannot be upgraded cannot be
+// opened, by any command.
+func (s *Store) upgrade(ctx context.Context) (err error) {
+	limit, _ := parseSize(DefaultDuckDBMemoryLimit)
+	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dB'", 4*limit)); err != nil {
+		return err
+	}
+	defer func() {
+		_, rerr := s.conn.ExecContext(context.WithoutCancel(ctx), "SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'")
+		err = errors.Join(err, rerr)
+	}()
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
