@@ -647,6 +647,22 @@ func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"an earlier matlens loaded in between", func(path string) {
+			// What a run of an earlier matlens leaves: derived rows without
+			// partitions or fallback times, runs without run_spans, and an
+			// ingest_runs row without derive_version.
+			s := openDuck(t, path)
+			for _, q := range []string{"UPDATE step_executions SET partition = NULL", "DELETE FROM materialization_exec",
+				"DELETE FROM run_spans WHERE run_id IN (SELECT run_id FROM run_spans ORDER BY first_event_id DESC LIMIT 20)",
+				"INSERT INTO ingest_runs (source, started_at, status) VALUES ('an earlier matlens', now(), 'success')"} {
+				if _, err := s.Conn().ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Hold back everything above the cut and, below it, some step

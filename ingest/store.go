@@ -184,17 +184,8 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	if _, err := conn.ExecContext(ctx, "SET wal_autocheckpoint = '1GB'; SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'; PRAGMA disable_checkpoint_on_shutdown"); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
 	}
-	// A file with step executions but no materialization_exec was written
-	// by an earlier matlens: the schema adds that table and
-	// step_executions.partition, and upgrade fills them, in the same
-	// transaction (a failed upgrade leaves the file as it was, to be
-	// upgraded at the next open).
-	var older bool
-	if err := conn.QueryRowContext(ctx,
-		`SELECT count(*) FILTER (WHERE table_name = 'step_executions') = 1
-		    AND count(*) FILTER (WHERE table_name = 'materialization_exec') = 0
-		 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
-	).Scan(&older); err != nil {
+	older, err := s.needsUpgrade(ctx)
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
 	}
 	if older {
@@ -210,9 +201,39 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// upgrade applies the schema to a file written before
-// step_executions.partition and materialization_exec existed and fills
-// them, in one transaction.
+// DeriveVersion names what the loader keeps derived beyond the fact tables:
+// 1 is step_executions.partition, materialization_exec and run_spans, kept
+// for the runs each batch touches. Every ingest run records it.
+const DeriveVersion = 1
+
+// needsUpgrade says whether the file was written, or loaded into, by a
+// matlens that did not keep what DeriveVersion names: it has step
+// executions but no materialization_exec, or an ingest run without
+// derive_version (an earlier matlens ran since; its derived rows lack the
+// partition and the fallback times, and its runs have no run_spans).
+func (s *Store) needsUpgrade(ctx context.Context) (bool, error) {
+	var stepExecs, matExec, versioned bool
+	err := s.conn.QueryRowContext(ctx, `
+		SELECT count(*) FILTER (WHERE table_name = 'step_executions' AND column_name = 'run_id') = 1,
+		       count(*) FILTER (WHERE table_name = 'materialization_exec' AND column_name = 'event_id') = 1,
+		       count(*) FILTER (WHERE table_name = 'ingest_runs' AND column_name = 'derive_version') = 1
+		FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'`,
+	).Scan(&stepExecs, &matExec, &versioned)
+	if err != nil || !stepExecs {
+		return false, err
+	}
+	if !matExec || !versioned {
+		return true, nil
+	}
+	var unversioned bool
+	err = s.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ingest_runs WHERE derive_version IS NULL)").Scan(&unversioned)
+	return unversioned, err
+}
+
+// upgrade applies the schema to a file that needsUpgrade and rebuilds from
+// all loaded rows what DeriveVersion names, in one transaction: run_spans
+// and output_producers (run_spans_backfill.sql), step_executions.partition
+// and materialization_exec (derive_upgrade.sql).
 //
 // It goes over all loaded rows at once, so it runs with four times the
 // load's memory limit (the most the loader's retries go to), which a file
@@ -231,7 +252,7 @@ func (s *Store) upgrade(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{schemaSQL, upgradeSQL} {
+	for _, q := range []string{schemaSQL, "DELETE FROM run_spans", backfillSQL, upgradeSQL} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return errors.Join(err, tx.Rollback())
 		}
@@ -392,8 +413,8 @@ func (s *Store) beginRun(ctx context.Context, source string, watermark int64, no
 	}
 	var id int64
 	err := s.conn.QueryRowContext(ctx,
-		`INSERT INTO ingest_runs (source, started_at, watermark_before, watermark_after, status)
-		 VALUES ($1, $2, $3, $3, 'running') RETURNING ingest_run_id`, source, now, watermark).Scan(&id)
+		`INSERT INTO ingest_runs (source, started_at, watermark_before, watermark_after, status, derive_version)
+		 VALUES ($1, $2, $3, $3, 'running', $4) RETURNING ingest_run_id`, source, now, watermark, DeriveVersion).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record ingest run: %w", err)
 	}

@@ -1,7 +1,8 @@
--- Fill step_executions.partition and materialization_exec for a matlens
--- file written before they existed, from all loaded rows (what
--- derive_steps.sql and derive_exec.sql keep up to date for the runs each
--- batch touches). The loader runs it once, when it adds them.
+-- Fill step_executions.partition and materialization_exec from all loaded
+-- rows (what derive_steps.sql and derive_exec.sql keep up to date for the
+-- runs each batch touches), for a file written before they existed or
+-- loaded into by an earlier matlens since (an ingest_runs row without
+-- derive_version), and mark those runs as covered.
 UPDATE step_executions AS s SET partition = p.partition
 FROM (
     SELECT run_id, step_key, min(partition) AS partition
@@ -20,3 +21,4 @@ FROM materializations m
 JOIN step_executions s ON s.run_id = m.run_id AND s.step_key = m.step_key
 WHERE m.execution_time_s IS NULL AND s.status = 'success'
 GROUP BY m.event_id, m.run_id;
+UPDATE ingest_runs SET derive_version = 0 WHERE derive_version IS NULL;

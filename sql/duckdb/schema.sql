@@ -199,8 +199,14 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     watermark_after   BIGINT,
     -- running | success | interrupted | failed
     status            VARCHAR NOT NULL,
-    error             VARCHAR
+    error             VARCHAR,
+    -- Which derivations the loader of this run kept up to date (see
+    -- DeriveVersion in ingest/store.go); NULL: an earlier matlens, whose
+    -- runs leave step_executions.partition, materialization_exec and
+    -- run_spans behind, so the next open rebuilds them; 0: rebuilt so.
+    derive_version    INTEGER
 );
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS derive_version INTEGER;
 
 CREATE TABLE IF NOT EXISTS rejected_events (
     -- source and event id (or file line when the id itself is unreadable).
