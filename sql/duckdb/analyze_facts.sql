@@ -9,9 +9,9 @@
 
 -- analyze_steps: step executions per (asset, partition); partition NULL
 -- when the run targeted none (step_executions.partition: what the step
--- planned or materialized in that run, derived at load time). A shared (multi-asset) step's seconds are
--- split evenly among its assets: summed over assets they add up to the
--- step's time once. Multi-asset steps are spread over their assets by a
+-- planned or materialized in that run, derived at load time). A shared
+-- (multi-asset) step's seconds are split evenly among its assets: summed
+-- over assets they add up to the step's time once. Multi-asset steps are spread over their assets by a
 -- join with the list positions 1..n (UNNEST only makes those, a few rows):
 -- DuckDB 1.1's UNNEST of the steps' lists made the whole statement 2-3x
 -- slower (0.21 s against 0.08 s on the 2M bench fixture).
