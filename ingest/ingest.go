@@ -261,6 +261,7 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 				return fmt.Errorf("batch %d (ids %d-%d): %w", st.Batches+1, b.MinID, b.MaxID, err)
 			}
 			warnRaised()
+			releaseCHeap()
 			logger.Debug("batch committed", "batch", st.Batches, "rows", b.Rows, "min_id", b.MinID, "max_id", b.MaxID,
 				"load", tm.load.Round(time.Millisecond), "derive", tm.derive.Round(time.Millisecond), "commit", tm.commit.Round(time.Millisecond))
 			b.Reset()
@@ -286,6 +287,8 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err != nil {
 		return st, err
 	}
+	// The final derivation is the load's memory peak (see docs/performance.md).
+	releaseCHeap()
 	deriving := time.Now()
 	err = store.finishDerive(ctx)
 	warnRaised()
