@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,14 +73,20 @@ func BenchmarkAnalyze(b *testing.B) {
 				 SELECT %[2]d + i, 'r' || (i * 2 + 1), 'job' || (i %% 7), 'step_x', TIMESTAMP '2026-01-01' + to_microseconds(CAST(i * (90 * 86400e6 / %[2]d) * 2 AS BIGINT)),
 				        'input', 'asset/' || ((i * 7) %% %[1]d), 'LOADED_INPUT', 'cross_run'
 				 FROM range(%[2]d // 2) t(i)`, sz[0], sz[1]),
-				// What the loader derives: step_executions.partition and
-				// materialization_exec.
+				// What the loader derives: run_spans, step_executions.partition
+				// and (below) materialization_exec.
+				isql.MustRead(isql.DuckDB, "duckdb/run_spans_backfill.sql"),
 				isql.MustRead(isql.DuckDB, "duckdb/derive_upgrade.sql"),
-				"SET memory_limit = '64MB'",
 			} {
 				if _, err := conn.ExecContext(ctx, q); err != nil {
 					b.Fatalf("build store: %v\n%s", err, q)
 				}
+			}
+			if _, err := conn.ExecContext(ctx, isql.MustRead(isql.DuckDB, "duckdb/derive_exec.sql"), int64(math.MinInt64)); err != nil {
+				b.Fatalf("build store: materialization_exec: %v", err)
+			}
+			if _, err := conn.ExecContext(ctx, "SET memory_limit = '64MB'"); err != nil {
+				b.Fatal(err)
 			}
 			opts := analyze.DefaultOptions()
 			var logger *slog.Logger

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -233,7 +234,8 @@ func (s *Store) needsUpgrade(ctx context.Context) (bool, error) {
 // upgrade applies the schema to a file that needsUpgrade and rebuilds from
 // all loaded rows what DeriveVersion names, in one transaction: run_spans
 // and output_producers (run_spans_backfill.sql), step_executions.partition
-// and materialization_exec (derive_upgrade.sql).
+// (derive_upgrade.sql) and materialization_exec (derive_exec.sql over every
+// run).
 //
 // It goes over all loaded rows at once, so it runs with four times the
 // load's memory limit (the most the loader's retries go to), which a file
@@ -256,6 +258,9 @@ func (s *Store) upgrade(ctx context.Context) (err error) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return errors.Join(err, tx.Rollback())
 		}
+	}
+	if _, err := tx.ExecContext(ctx, deriveExecSQL, int64(math.MinInt64)); err != nil {
+		return errors.Join(err, tx.Rollback())
 	}
 	return tx.Commit()
 }

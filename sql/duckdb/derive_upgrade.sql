@@ -1,8 +1,10 @@
--- Fill step_executions.partition and materialization_exec from all loaded
--- rows (what derive_steps.sql and derive_exec.sql keep up to date for the
--- runs each batch touches), for a file written before they existed or
--- loaded into by an earlier matlens since (an ingest_runs row without
--- derive_version), and mark those runs as covered.
+-- For a file written before step_executions.partition and
+-- materialization_exec existed, or loaded into by an earlier matlens since
+-- (an ingest_runs row without derive_version): fill the partition from all
+-- loaded rows (what derive_steps.sql keeps up to date for the runs each
+-- batch touches), mark every run touched so that derive_exec.sql, run next,
+-- fills materialization_exec, and mark the ingest runs as covered. Needs
+-- run_spans complete (run_spans_backfill.sql runs first).
 UPDATE step_executions AS s SET partition = p.partition
 FROM (
     SELECT run_id, step_key, min(partition) AS partition
@@ -14,11 +16,5 @@ FROM (
     GROUP BY run_id, step_key
 ) AS p
 WHERE s.run_id = p.run_id AND s.step_key = p.step_key;
-DELETE FROM materialization_exec;
-INSERT INTO materialization_exec (event_id, run_id, exec_s)
-SELECT m.event_id, m.run_id, max(s.duration_ms) / 1000.0
-FROM materializations m
-JOIN step_executions s ON s.run_id = m.run_id AND s.step_key = m.step_key
-WHERE m.execution_time_s IS NULL AND s.status = 'success'
-GROUP BY m.event_id, m.run_id;
+CREATE OR REPLACE TEMP TABLE touched_runs AS SELECT run_id, first_event_id FROM run_spans;
 UPDATE ingest_runs SET derive_version = 0 WHERE derive_version IS NULL;
