@@ -86,9 +86,9 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		return err
 	}
 
-	var limits, colds []time.Duration
+	var limits, fetches, colds []time.Duration
 	var rss []int64
-	var loaded int64
+	var loaded, fetched int64
 	var lastCold string
 	for i := range k {
 		d, err := benchLimit(ctx, dsn)
@@ -96,6 +96,12 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 			return err
 		}
 		limits = append(limits, d)
+		f, n, err := benchFetch(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		fetches = append(fetches, f)
+		fetched = n
 		lastCold = filepath.Join(dir, fmt.Sprintf("cold-%d-%d.duckdb", rows, i))
 		// A file left by an earlier bench in the same --dir would make this
 		// run incremental, not cold.
@@ -111,7 +117,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		colds = append(colds, res.wall)
 		rss = append(rss, res.maxRSSKB)
 		loaded = res.loaded
-		fmt.Fprintf(stdout, "  round %d: limit %s, cold run %s, peak RSS %d MB\n", i+1, d.Round(time.Millisecond), res.wall.Round(time.Millisecond), res.maxRSSKB/1024)
+		fmt.Fprintf(stdout, "  round %d: limit %s, fetch %s, cold run %s, peak RSS %d MB\n", i+1, d.Round(time.Millisecond), f.Round(time.Millisecond), res.wall.Round(time.Millisecond), res.maxRSSKB/1024)
 		if i < k-1 {
 			_ = os.Remove(lastCold)
 			_ = os.Remove(lastCold + ".wal")
@@ -146,6 +152,8 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 
 	lm, cm, im := median(limits), median(colds), median(incs)
 	fmt.Fprintf(stdout, "  limit (COPY of the extraction query to a discard): median %s  min %s  max %s\n", lm.Round(time.Millisecond), slices.Min(limits).Round(time.Millisecond), slices.Max(limits).Round(time.Millisecond))
+	fm := median(fetches)
+	fmt.Fprintf(stdout, "  fetch (the same query through matlens' reader):    median %s  min %s  max %s  (%d rows, not decoded)\n", fm.Round(time.Millisecond), slices.Min(fetches).Round(time.Millisecond), slices.Max(fetches).Round(time.Millisecond), fetched)
 	fmt.Fprintf(stdout, "  cold matlens run:                                  median %s  min %s  max %s\n", cm.Round(time.Millisecond), slices.Min(colds).Round(time.Millisecond), slices.Max(colds).Round(time.Millisecond))
 	// Each round's limit and cold run follow each other, so a slow spell of
 	// the machine slows both: the median of the rounds' own ratios is the
@@ -156,6 +164,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 	}
 	fmt.Fprintf(stdout, "  cold / limit = %.2f   %.0f event rows/s (%d rows of the types matlens reads)\n", cm.Seconds()/lm.Seconds(), float64(rows)/cm.Seconds(), loaded)
 	fmt.Fprintf(stdout, "  cold / limit per round: median %.2f  min %.2f  max %.2f\n", median(ratios).Seconds(), slices.Min(ratios).Seconds(), slices.Max(ratios).Seconds())
+	fmt.Fprintf(stdout, "  cold / fetch = %.2f\n", cm.Seconds()/fm.Seconds())
 	fmt.Fprintf(stdout, "  peak RSS of the cold run: median %d MB, max %d MB\n", medianInt(rss)/1024, slices.Max(rss)/1024)
 	fmt.Fprintf(stdout, "  incremental run after +1%% rows: median %s = %.1f%% of the cold run\n", im.Round(time.Millisecond), 100*im.Seconds()/cm.Seconds())
 	return nil
@@ -232,6 +241,29 @@ func benchLimit(ctx context.Context, dsn string) (time.Duration, error) {
 		return 0, fmt.Errorf("bench: limit query: %w", err)
 	}
 	return time.Since(start), nil
+}
+
+// benchFetch times what matlens' reader receives from PostgreSQL: the
+// extraction query through the source a run uses, with nothing done with
+// the rows. It is a second reference beside the limit: PostgreSQL sends
+// rows over the query protocol with less work than it formats them as
+// COPY text, so on some data this is faster than the limit (see
+// docs/performance.md).
+func benchFetch(ctx context.Context, dsn string) (time.Duration, int64, error) {
+	src, err := ingest.NewPostgresSource(dsn)
+	if err != nil {
+		return 0, 0, usagef("--pg: %s", err)
+	}
+	var n int64
+	start := time.Now()
+	err = src.Read(ctx, ingest.Query{Types: ingest.LoadedTypes()}, func(*ingest.Row) error {
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench: fetch: %w", err)
+	}
+	return time.Since(start), n, nil
 }
 
 type runResult struct {

@@ -69,6 +69,15 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 		if m == nil || m[1] == "0" {
 			t.Fatalf("pass %d: the last cold run loaded nothing (it reused an earlier file?):\n%s", pass, out)
 		}
+		// The fetch reference reads the rows a cold run loads (the fixture
+		// has no malformed events).
+		f := regexp.MustCompile(`fetch \(the same query through matlens' reader\): +median \S+  min \S+  max \S+  \((\d+) rows, not decoded\)`).FindStringSubmatch(out)
+		if f == nil || f[1] != m[1] {
+			t.Errorf("pass %d: the fetch reference should read the %s rows the cold run loaded:\n%s", pass, m[1], out)
+		}
+		if !regexp.MustCompile(`cold / fetch = [0-9.]+`).MatchString(out) {
+			t.Errorf("pass %d: no cold / fetch ratio in\n%s", pass, out)
+		}
 		if pass == 0 {
 			fetched = m[1]
 		} else if m[1] != fetched {
