@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/marcboeker/go-duckdb"
 
 	isql "github.com/matlens/matlens/sql"
 )
@@ -58,9 +59,15 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	if err := opts.Validate(); err != nil {
 		return st, err
 	}
-	if opts.MemoryLimit != "" && !memoryLimitRE.MatchString(opts.MemoryLimit) {
-		return st, fmt.Errorf("memory limit %q is not a size such as 256MB", opts.MemoryLimit)
-	}
+	// Running out of DuckDB's pool is a setting to change, not a bug: say
+	// which one. Nothing has been published then (publish is one
+	// transaction).
+	defer func() {
+		var derr *duckdb.Error
+		if errors.As(err, &derr) && derr.Type == duckdb.ErrorTypeOutOfMemory {
+			err = fmt.Errorf("%w (DuckDB ran out of memory within analyze.duckdb_memory_limit %s: raise it in the config; nothing was published)", err, opts.MemoryLimit)
+		}
+	}()
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -47,6 +47,8 @@ type analyzeConfig struct {
 	RetentionDays     float64 `yaml:"retention_days"`
 	MultiNode         bool    `yaml:"multi_node"`
 	ComputeUSDPerHour float64 `yaml:"compute_usd_per_hour"`
+	// DuckDBMemoryLimit bounds DuckDB's buffer pool while analyze runs.
+	DuckDBMemoryLimit string `yaml:"duckdb_memory_limit"`
 }
 
 // tieringConfig sets the storage-class recommendation (tiering.Options)
@@ -137,6 +139,7 @@ func defaultConfig() config {
 			RegressionFactor: ao.RegressionFactor, RegressionWindow: ao.RegressionWindow,
 			AvailableMB: ao.AvailableMemoryMB, Concurrent: ao.Concurrency, PeakHours: ao.PeakHours,
 			RetentionDays: ao.RetentionDays, MultiNode: ao.MultiNode, ComputeUSDPerHour: ao.ComputeUSDPerHour,
+			DuckDBMemoryLimit: ao.MemoryLimit,
 		},
 		Ingest: ingestConfig{
 			BatchRows: io.BatchRows, BatchBytes: io.BatchBytes, RereadWindow: io.ReReadWindow,
@@ -436,6 +439,9 @@ func (c *config) analyzeOptions(sheet *tiering.PriceSheet) analyze.Options {
 	o.RegressionFactor, o.RegressionWindow = a.RegressionFactor, a.RegressionWindow
 	o.AvailableMemoryMB, o.Concurrency, o.PeakHours = a.AvailableMB, a.Concurrent, a.PeakHours
 	o.RetentionDays, o.MultiNode, o.ComputeUSDPerHour = a.RetentionDays, a.MultiNode, a.ComputeUSDPerHour
+	if a.DuckDBMemoryLimit != "" {
+		o.MemoryLimit = a.DuckDBMemoryLimit
+	}
 	if sheet != nil {
 		o.EgressUSDPerGB = egressRates(sheet)
 	}
