@@ -60,13 +60,23 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		return st, err
 	}
 	// Running out of DuckDB's pool is a setting to change, not a bug: say
-	// which one. Nothing has been published then (publish is one
-	// transaction).
+	// which one, and whether the run's results were published (publish is
+	// one transaction; restoring the limit afterwards can run out too).
+	published := false
 	defer func() {
 		var derr *duckdb.Error
-		if errors.As(err, &derr) && derr.Type == duckdb.ErrorTypeOutOfMemory {
-			err = fmt.Errorf("%w (DuckDB ran out of memory within analyze.duckdb_memory_limit %s: raise it in the config; nothing was published)", err, opts.MemoryLimit)
+		if !errors.As(err, &derr) || derr.Type != duckdb.ErrorTypeOutOfMemory {
+			return
 		}
+		outcome := "nothing was published"
+		if published {
+			outcome = "the results were published"
+		}
+		if opts.MemoryLimit == "" {
+			err = fmt.Errorf("%w (DuckDB ran out of memory: raise its memory_limit; %s)", err, outcome)
+			return
+		}
+		err = fmt.Errorf("%w (DuckDB ran out of memory within analyze.duckdb_memory_limit %s: raise it in the config; %s)", err, opts.MemoryLimit, outcome)
 	}()
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -189,6 +199,7 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	if err := publish(ctx, conn); err != nil {
 		return st, err
 	}
+	published = true
 	done("publish")
 	st.Elapsed = time.Since(start)
 	logger.Info("analyze finished", "as_of", asOf, "assets", st.Assets, "partitions", st.Partitions,
