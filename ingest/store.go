@@ -213,39 +213,39 @@ const DeriveVersion = 1
 // derive_version (an earlier matlens ran since; its derived rows lack the
 // partition and the fallback times, and its runs have no run_spans).
 func (s *Store) needsUpgrade(ctx context.Context) (bool, error) {
-	stepExecs, err := s.columnCount(ctx, "step_executions", "run_id")
-	if err != nil || stepExecs == 0 {
+	if has, err := s.hasColumn(ctx, "step_executions", "run_id"); err != nil || !has {
 		return false, err
 	}
-	matExec, err := s.columnCount(ctx, "materialization_exec", "event_id")
-	if err != nil || matExec == 0 {
-		return true, err
-	}
-	versioned, err := s.columnCount(ctx, "ingest_runs", "derive_version")
-	if err != nil || versioned == 0 {
-		return true, err
+	for _, c := range [][2]string{{"materialization_exec", "event_id"}, {"ingest_runs", "derive_version"}} {
+		has, err := s.hasColumn(ctx, c[0], c[1])
+		if err != nil {
+			return false, err
+		}
+		if !has {
+			return true, nil
+		}
 	}
 	var unversioned bool
-	err = s.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ingest_runs WHERE derive_version IS NULL)").Scan(&unversioned)
+	err := s.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ingest_runs WHERE derive_version IS NULL)").Scan(&unversioned)
 	return unversioned, err
 }
 
-// columnCount is 1 when the table has the column, 0 when it has not or the
-// table does not exist. It asks pragma_table_info rather than
-// duckdb_columns(): the first call of DuckDB's catalog functions in a
-// process sets up every built-in view first, about 20 ms of every open.
-func (s *Store) columnCount(ctx context.Context, table, column string) (int, error) {
+// hasColumn says whether the table exists and has the column. It asks
+// pragma_table_info rather than duckdb_columns(): the first call of
+// DuckDB's catalog functions in a process sets up every built-in view
+// first, about 20 ms of every open.
+func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, error) {
 	var n int
 	err := s.conn.QueryRowContext(ctx,
 		"SELECT count(*) FROM pragma_table_info('"+table+"') WHERE name = $1", column).Scan(&n)
 	var derr *duckdb.Error
 	if errors.As(err, &derr) && derr.Type == duckdb.ErrorTypeCatalog {
-		return 0, nil
+		return false, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read the columns of %s: %w", table, err)
+		return false, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
-	return n, nil
+	return n > 0, nil
 }
 
 // upgrade applies the schema to a file that needsUpgrade and rebuilds from
