@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/marcboeker/go-duckdb"
 
 	isql "github.com/matlens/matlens/sql"
 )
@@ -64,8 +63,7 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	// one transaction; restoring the limit afterwards can run out too).
 	published := false
 	defer func() {
-		var derr *duckdb.Error
-		if !errors.As(err, &derr) || derr.Type != duckdb.ErrorTypeOutOfMemory {
+		if err == nil || !outOfMemory(err) {
 			return
 		}
 		outcome := "nothing was published"
@@ -205,6 +203,15 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	logger.Info("analyze finished", "as_of", asOf, "assets", st.Assets, "partitions", st.Partitions,
 		"alerts", st.Alerts, "critical", st.Critical, "warning", st.Warning, "elapsed", st.Elapsed)
 	return st, nil
+}
+
+// outOfMemory recognises DuckDB running out of its pool: an Out of Memory
+// Error or, at commit (publish's), a block it could not allocate, which
+// DuckDB reports under another error type. The same forms as ingest's
+// isOutOfMemory.
+func outOfMemory(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "could not allocate block")
 }
 
 // setMemoryLimit raises DuckDB's memory_limit for analyze (the store keeps
