@@ -133,4 +133,3 @@ func (l *lentReader) Err() error {
 	return l.r.Err()
 }
 func (l *lentReader) detach() { l.r = nil }
-
