@@ -11,7 +11,14 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/matlens/matlens/sql/duckfile"
 )
+
+func validSize(s string) bool {
+	_, err := duckfile.ParseSize(s)
+	return err == nil
+}
 
 // Options configure the ingest stage.
 type Options struct {
@@ -66,8 +73,8 @@ func (o Options) Validate() error {
 		return errors.New("ingest: DeriveEveryRows must be > 0")
 	case o.ReReadWindow < 0:
 		return errors.New("ingest.reread_window must be >= 0")
-	case o.DuckDBMemoryLimit != "" && !memoryLimitPattern.MatchString(o.DuckDBMemoryLimit):
-		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size like 128MB or 1GB", o.DuckDBMemoryLimit)
+	case o.DuckDBMemoryLimit != "" && !validSize(o.DuckDBMemoryLimit):
+		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size such as 256MB, 1.5GB or 512MiB", o.DuckDBMemoryLimit)
 	}
 	return nil
 }
@@ -114,16 +121,12 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 	if err := store.setMemoryLimit(ctx, limit); err != nil {
 		return st, err
 	}
-	restoreThreads, err := store.oneThread(ctx)
-	if err != nil {
+	// PostgreSQL and the reading goroutine keep both cores of a small
+	// machine busy; DuckDB's parallel plans over one batch only add
+	// scheduling.
+	if err := duckfile.SetThreads(ctx, store.conn, 1); err != nil {
 		return st, err
 	}
-	threadsRestored := false
-	defer func() {
-		if !threadsRestored {
-			err = errors.Join(err, restoreThreads())
-		}
-	}()
 
 	watermark, err := store.Watermark(ctx, st.Source)
 	if err != nil {
@@ -179,7 +182,7 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 		}
 	}
 	outOfMemory := func(err error) error {
-		if isOutOfMemory(err) {
+		if duckfile.IsOutOfMemory(err) {
 			return fmt.Errorf("%w (DuckDB ran out of memory at %dMB, four times ingest.duckdb_memory_limit %s: raise it in the config; the run can simply be repeated)",
 				err, store.memLimit/1e6, limit)
 		}
@@ -296,22 +299,20 @@ func Run(ctx context.Context, src Source, store *Store, opts Options, logger *sl
 		return st, outOfMemory(err)
 	}
 	logger.Debug("final derivation finished", "elapsed", time.Since(deriving).Round(time.Millisecond))
-	// Reading is over: the checkpoint may compress on every core.
-	threadsRestored = true
-	if err := restoreThreads(); err != nil {
+	// Reading is over: the checkpoint may compress on every core. A large
+	// load is written into the file now, within the load's memory limit,
+	// so the later stages read compressed tables. The checkpoint is the
+	// run's memory peak: the Go heap the reading left behind is handed back
+	// to the OS first. A run being stopped skips it; closing the file still
+	// checkpoints a large log.
+	if err := duckfile.SetThreads(ctx, store.conn, 0); err != nil {
 		return st, err
 	}
-	// A large load is written into the file now, within the load's memory
-	// limit, rather than at close after analyze has raised it; the later
-	// stages then read compressed tables. The checkpoint is the run's
-	// memory peak: the Go heap the reading left behind is handed back to
-	// the OS first (2M fixture: peak RSS 252 MB -> 220-224 MB). A run being
-	// stopped skips it; Close still checkpoints a large log.
 	ckpt := time.Now()
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	if done, err := store.checkpointIfLarge(ctx, debug.FreeOSMemory); err != nil {
+	if done, err := store.file.CheckpointIfLarge(ctx, debug.FreeOSMemory); err != nil {
 		return st, err
 	} else if done {
 		logger.Debug("checkpoint written", "elapsed", time.Since(ckpt).Round(time.Millisecond))

@@ -3,21 +3,17 @@ package ingest
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/marcboeker/go-duckdb"
 
 	isql "github.com/matlens/matlens/sql"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 var (
@@ -44,74 +40,24 @@ var (
 // the limit for the rest of the run, up to four times this.
 const DefaultDuckDBMemoryLimit = "64MB"
 
-var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
-
-// setMemoryLimit sets DuckDB's memory_limit for the load (validated: it
-// is spliced into a SET statement, which takes no parameters).
+// setMemoryLimit sets DuckDB's memory_limit for the load.
 func (s *Store) setMemoryLimit(ctx context.Context, limit string) error {
-	n, ok := parseSize(limit)
-	if !ok {
-		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size like 128MB or 1GB", limit)
+	n, err := duckfile.ParseSize(limit)
+	if err != nil {
+		return fmt.Errorf("ingest.duckdb_memory_limit: %w", err)
 	}
 	s.memLimit, s.memLimitConfigured, s.raisedTo = n, n, 0
-	return s.applyMemoryLimit(ctx)
+	return duckfile.SetMemoryLimit(ctx, s.conn, s.memLimit)
 }
 
-func (s *Store) applyMemoryLimit(ctx context.Context) error {
-	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dB'", s.memLimit)); err != nil {
-		return fmt.Errorf("set memory limit: %w", err)
-	}
-	return nil
-}
 
-// parseSize reads a size such as 64MB, 1.5GB or 512MiB (DuckDB's units: KB
-// and MB are powers of 1000, KiB and MiB of 1024) into bytes.
-func parseSize(v string) (int64, bool) {
-	m := memoryLimitPattern.FindStringSubmatch(v)
-	if m == nil {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(v, m[2])), 64)
-	if err != nil {
-		return 0, false
-	}
-	unit := map[string]float64{"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[m[2]]
-	return int64(f * unit), true
-}
-
-// oneThread runs DuckDB on one thread for the load and returns how to set
-// the previous count back. PostgreSQL and the reading goroutine keep both
-// cores of a small machine busy, and DuckDB's parallel plans over one
-// batch only add scheduling: the 2M-row ingest took 12.9 s on one thread
-// against 14.9 s on two.
-func (s *Store) oneThread(ctx context.Context) (func() error, error) {
-	var prev int64
-	if err := s.conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("read threads: %w", err)
-	}
-	if _, err := s.conn.ExecContext(ctx, "SET threads = 1"); err != nil {
-		return nil, fmt.Errorf("set threads: %w", err)
-	}
-	return func() error {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := s.conn.ExecContext(cctx, fmt.Sprintf("SET threads = %d", prev)); err != nil {
-			return fmt.Errorf("restore threads: %w", err)
-		}
-		return nil
-	}, nil
-}
-
-// ErrLocked means another process holds the DuckDB file (DuckDB allows one
-// writing process). The wrapped message names the holder's PID.
-var ErrLocked = errors.New("duckdb file is locked by another process")
-
-// Store is the single writer connection to the matlens DuckDB file.
+// Store is ingest's view of the matlens DuckDB file: the fact schema, its
+// upgrade, and the load's bookkeeping, on the file's single connection.
 type Store struct {
-	db   *sql.DB
+	file *duckfile.File
 	conn *sql.Conn
-	path string
+	// ownsFile says Close closes the file (OpenStore opened it).
+	ownsFile bool
 	// deriveFrom is ingest_state.derive_from as last committed (0: nothing
 	// pending), pendingRows the rows loaded since the last derivation, and
 	// deriveEvery Options.DeriveEveryRows.
@@ -126,78 +72,43 @@ type Store struct {
 	memLimit, memLimitConfigured, raisedTo int64
 }
 
-// OpenStore opens (creating if needed) the DuckDB file and applies the
-// schema. When another process holds the file it retries until lockWait
-// has passed, then returns an error wrapping ErrLocked.
+// OpenStore opens (creating if needed) the DuckDB file read-write, waiting
+// up to lockWait for another process's lock (the error then wraps
+// duckfile.ErrLocked), and applies the fact schema. Close closes the file.
 func OpenStore(ctx context.Context, path string, lockWait time.Duration) (*Store, error) {
-	deadline := time.Now().Add(lockWait)
-	for {
-		s, err := openStore(ctx, path)
-		if err == nil {
-			return s, nil
-		}
-		if !isLockError(err) {
-			return nil, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("open %s: %w (waited %s): %s; close the other program (an analyst's DuckDB session?) or retry later",
-				path, ErrLocked, lockWait, lockHolder(err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+	f, err := duckfile.Open(ctx, path, duckfile.Options{LockWait: lockWait})
+	if err != nil {
+		return nil, err
 	}
-}
-
-func isLockError(err error) bool {
-	return strings.Contains(err.Error(), "Could not set lock") || strings.Contains(err.Error(), "Conflicting lock")
-}
-
-// lockHolder extracts DuckDB's "Conflicting lock is held in ... (PID n)" part.
-func lockHolder(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "Conflicting lock"); i >= 0 {
-		return strings.TrimSpace(msg[i:])
+	s, err := NewStore(ctx, f)
+	if err != nil {
+		return nil, errors.Join(err, f.Close())
 	}
-	return msg
+	s.ownsFile = true
+	return s, nil
 }
 
-func openStore(ctx context.Context, path string) (*Store, error) {
-	connector, err := duckdb.NewConnector(path, nil)
+// NewStore applies the fact schema to a file opened read-write, upgrading
+// one an earlier matlens wrote. The caller keeps the file and closes it.
+func NewStore(ctx context.Context, f *duckfile.File) (*Store, error) {
+	if f.ReadOnly() {
+		return nil, fmt.Errorf("open %s: ingest needs the file read-write", f.Path())
+	}
+	s := &Store{file: f, conn: f.Conn()}
+	path := f.Path()
+	older, err := s.needsUpgrade(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := sql.OpenDB(connector)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), db.Close())
-	}
-	s := &Store{db: db, conn: conn, path: path}
-	// A checkpoint on every batch commit rewrites and recompresses the
-	// touched row groups, and grew to seconds per batch on a 2M-row load:
-	// batches go to the WAL instead, and matlens decides when to checkpoint
-	// (checkpointIfLarge, at the end of a load and at Close), not DuckDB at
-	// every close (2M-row load: 31 s -> 14 s). DuckDB's buffer pool would
-	// otherwise take up to 80% of RAM; Options.DuckDBMemoryLimit bounds it
-	// for ingest.
-	if _, err := conn.ExecContext(ctx, "SET wal_autocheckpoint = '1GB'; SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'; PRAGMA disable_checkpoint_on_shutdown"); err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
-	}
-	older, err := s.needsUpgrade(ctx)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), s.Close())
-	}
 	if older {
 		if err := s.upgrade(ctx); err != nil {
-			return nil, errors.Join(fmt.Errorf("upgrade %s: %w", path, err), s.Close())
+			return nil, fmt.Errorf("upgrade %s: %w", path, err)
 		}
-	} else if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
-		return nil, errors.Join(fmt.Errorf("apply schema to %s: %w", path, err), s.Close())
+	} else if _, err := s.conn.ExecContext(ctx, schemaSQL); err != nil {
+		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
 	}
 	if err := s.backfill(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("upgrade %s: %w", path, err), s.Close())
+		return nil, fmt.Errorf("upgrade %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -259,25 +170,24 @@ func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, erro
 // of years of history may need; a file that cannot be upgraded cannot be
 // opened, by any command.
 func (s *Store) upgrade(ctx context.Context) (err error) {
-	limit, _ := parseSize(DefaultDuckDBMemoryLimit)
-	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dB'", 4*limit)); err != nil {
+	limit, err := duckfile.ParseSize(DefaultDuckDBMemoryLimit)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		_, rerr := s.conn.ExecContext(context.WithoutCancel(ctx), "SET memory_limit = '"+DefaultDuckDBMemoryLimit+"'")
-		err = errors.Join(err, rerr)
-	}()
+	if err := duckfile.SetMemoryLimit(ctx, s.conn, 4*limit); err != nil {
+		return err
+	}
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	for _, q := range []string{schemaSQL, "DELETE FROM run_spans", backfillSQL, upgradeSQL} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return errors.Join(err, tx.Rollback())
+			return errors.Join(err, duckfile.Rollback(tx))
 		}
 	}
 	if _, err := tx.ExecContext(ctx, deriveExecSQL, int64(math.MinInt64)); err != nil {
-		return errors.Join(err, tx.Rollback())
+		return errors.Join(err, duckfile.Rollback(tx))
 	}
 	return tx.Commit()
 }
@@ -297,52 +207,18 @@ func (s *Store) backfill(ctx context.Context) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, backfillSQL); err != nil {
-		return errors.Join(err, tx.Rollback())
+		return errors.Join(err, duckfile.Rollback(tx))
 	}
 	return tx.Commit()
 }
 
-// WALCheckpointBytes is the size of the write-ahead log above which matlens
-// writes it into the database file (a checkpoint), as it also does when the
-// log has outgrown the file. A checkpoint rewrites the last, partly filled
-// row group of every table written to: about 1 s after a nightly increment
-// of 1% on the 2M-row fixture (a 7 MB log), most of such a run. A smaller
-// log is left for a later run to fold in; DuckDB replays it when the file
-// is opened (read-only opens too), which takes milliseconds.
-const WALCheckpointBytes = 64 << 20
-
-// checkpointIfLarge checkpoints when the write-ahead log has outgrown
-// WALCheckpointBytes or the database file itself (a new file's first load
-// then lands in the file, which holds the data on its own), and says
-// whether it did. before, when set, runs just before the checkpoint.
-func (s *Store) checkpointIfLarge(ctx context.Context, before func()) (bool, error) {
-	wal, err := os.Stat(s.path + ".wal")
-	if err != nil {
-		return false, nil
-	}
-	db, err := os.Stat(s.path)
-	if err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
-	}
-	if wal.Size() < WALCheckpointBytes && wal.Size() < db.Size() {
-		return false, nil
-	}
-	if before != nil {
-		before()
-	}
-	if _, err := s.conn.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
-	}
-	return true, nil
-}
-
-// Close checkpoints when the write-ahead log has grown large, then
-// releases the connection and the file lock.
+// Close closes the file when OpenStore opened it (checkpointing a large
+// write-ahead log first); a file handed to NewStore stays open.
 func (s *Store) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	_, err := s.checkpointIfLarge(ctx, nil)
-	return errors.Join(err, s.conn.Close(), s.db.Close())
+	if !s.ownsFile {
+		return nil
+	}
+	return s.file.Close()
 }
 
 // Conn is the store's single connection, for the stages that follow ingest.
@@ -389,7 +265,7 @@ func (s *Store) deriveRest(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, ignoreDone(tx.Rollback()))
+			err = errors.Join(err, duckfile.Rollback(tx))
 		}
 	}()
 	if err := derive(ctx, tx, s.deriveFrom); err != nil {
@@ -501,22 +377,15 @@ func (s *Store) commitBatch(ctx context.Context, source string, runID int64, b *
 func (s *Store) retryOutOfMemory(ctx context.Context, fn func() error) error {
 	for {
 		err := fn()
-		if err == nil || !isOutOfMemory(err) || s.memLimit == 0 || s.memLimit*2 > 4*s.memLimitConfigured {
+		if err == nil || !duckfile.IsOutOfMemory(err) || s.memLimit == 0 || s.memLimit*2 > 4*s.memLimitConfigured {
 			return err
 		}
 		s.memLimit *= 2
-		if serr := s.applyMemoryLimit(ctx); serr != nil {
+		if serr := duckfile.SetMemoryLimit(ctx, s.conn, s.memLimit); serr != nil {
 			return errors.Join(err, serr)
 		}
 		s.raisedTo = s.memLimit
 	}
-}
-
-// isOutOfMemory recognises DuckDB running out of its pool, which it reports
-// as an Out of Memory Error or, at commit, as a block it could not allocate.
-func isOutOfMemory(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "could not allocate block")
 }
 
 // commitOnce is one attempt at commitBatch; st changes only when it commits.
@@ -529,7 +398,7 @@ func (s *Store) commitOnce(ctx context.Context, source string, runID int64, b *B
 	}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, ignoreDone(tx.Rollback()))
+			err = errors.Join(err, duckfile.Rollback(tx))
 		}
 	}()
 
@@ -673,13 +542,6 @@ func derive(ctx context.Context, tx *sql.Tx, minID int64) error {
 	return nil
 }
 
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
-
 func rejectKey(source string, r Reject) (key string, id, line sql.NullInt64) {
 	if r.EventID != 0 {
 		return fmt.Sprintf("%s#%d", source, r.EventID), sql.NullInt64{Int64: r.EventID, Valid: true}, sql.NullInt64{Int64: r.Line, Valid: r.Line > 0}
@@ -687,33 +549,21 @@ func rejectKey(source string, r Reject) (key string, id, line sql.NullInt64) {
 	return fmt.Sprintf("%s@line%d", source, r.Line), sql.NullInt64{}, sql.NullInt64{Int64: r.Line, Valid: r.Line > 0}
 }
 
-// insertRecord registers rec as a temporary Arrow view on the store's
-// connection and copies it into the table with one INSERT ... SELECT, so
-// DuckDB reads the columns directly instead of row by row.
+// insertRecord lends rec to DuckDB as a view on the store's connection and
+// copies it into the table with one INSERT ... SELECT, so DuckDB reads the
+// columns directly instead of row by row.
 // fresh says no id of the batch can be loaded yet (all are above the
 // watermark the run started from), so the duplicate check is skipped.
-func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec arrow.Record, minID, maxID int64, fresh bool) (int64, error) {
-	view := "matlens_batch_" + t.name
-	reader, err := array.NewRecordReader(t.schema, []arrow.Record{rec})
+func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec arrow.Record, minID, maxID int64, fresh bool) (n int64, err error) {
+	view, err := duckfile.RegisterRecord(s.conn, rec, "matlens_batch_"+t.name)
 	if err != nil {
 		return 0, fmt.Errorf("load %s: %w", t.name, err)
 	}
-	defer reader.Release()
-	lent := &lentReader{r: reader, schema: t.schema}
-	defer lent.detach()
-	var release func()
-	err = s.conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
+	defer func() {
+		if derr := view.Drop(ctx, tx); derr != nil && err == nil {
+			err = fmt.Errorf("load %s: %w", t.name, derr)
 		}
-		release, err = ar.RegisterView(lent, view)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("load %s: register arrow view: %w", t.name, err)
-	}
-	defer release()
+	}()
 	names := make([]string, len(t.cols))
 	for i, c := range t.cols {
 		names[i] = c.name
@@ -723,47 +573,17 @@ func (s *Store) insertRecord(ctx context.Context, tx *sql.Tx, t *factTable, rec 
 	// out by id; the id range lets DuckDB skip row groups by their min/max.
 	var res sql.Result
 	if fresh {
-		res, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s", t.name, cols, view))
+		res, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s", t.name, cols, view.Name()))
 	} else {
 		res, err = tx.ExecContext(ctx, fmt.Sprintf(
 			"INSERT INTO %[1]s (%[2]s) SELECT %[2]s FROM %[3]s ANTI JOIN (SELECT event_id FROM %[1]s WHERE event_id BETWEEN $1 AND $2) USING (event_id)",
-			t.name, cols, view), minID, maxID)
+			t.name, cols, view.Name()), minID, maxID)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("load %s: %w", t.name, err)
 	}
-	// The view points at a stream that is now consumed; drop it before the
-	// stream's memory is released.
-	if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+view); err != nil {
-		return 0, fmt.Errorf("load %s: drop view: %w", t.name, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	if n, err = res.RowsAffected(); err != nil {
 		return 0, fmt.Errorf("load %s: %w", t.name, err)
 	}
 	return n, nil
 }
-
-// lentReader lends a record reader to DuckDB without giving up ownership.
-// go-duckdb v1.8.2 exports the reader through the Arrow C stream interface,
-// which retains it and pins it in a cgo handle, but never calls the stream's
-// release callback; a plain reader (and its record) would stay pinned after
-// every batch. The lent reader ignores Retain/Release and is detached after
-// the INSERT, so only this small struct stays pinned.
-type lentReader struct {
-	r      array.RecordReader
-	schema *arrow.Schema
-}
-
-func (l *lentReader) Retain()               {}
-func (l *lentReader) Release()              {}
-func (l *lentReader) Schema() *arrow.Schema { return l.schema }
-func (l *lentReader) Next() bool            { return l.r != nil && l.r.Next() }
-func (l *lentReader) Record() arrow.Record  { return l.r.Record() }
-func (l *lentReader) Err() error {
-	if l.r == nil {
-		return nil
-	}
-	return l.r.Err()
-}
-func (l *lentReader) detach() { l.r = nil }
