@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
+
 	"strings"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	isql "github.com/matlens/matlens/sql"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 var (
@@ -46,8 +47,6 @@ type Stats struct {
 	Elapsed    time.Duration
 }
 
-var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?[KMGT]i?B$`)
-
 // Run computes asset_stats, alerts and capacity_plan for one as_of from the
 // fact tables on conn (the single DuckDB connection of the matlens file) and
 // publishes them in one transaction: the current tables are replaced and
@@ -60,10 +59,10 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 	// Running out of DuckDB's pool is a setting to change, not a bug: say
 	// which one, and whether the run's results were published (publish is
-	// one transaction; restoring the limit afterwards can run out too).
+	// one transaction; dropping the temp tables afterwards can run out too).
 	published := false
 	defer func() {
-		if err == nil || !outOfMemory(err) {
+		if err == nil || !duckfile.IsOutOfMemory(err) {
 			return
 		}
 		outcome := "nothing was published"
@@ -86,17 +85,22 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	}
 
 	if opts.MemoryLimit != "" {
-		restore, err := setMemoryLimit(ctx, conn, opts.MemoryLimit)
+		limit, err := duckfile.ParseSize(opts.MemoryLimit)
 		if err != nil {
+			return st, fmt.Errorf("analyze.duckdb_memory_limit: %w", err)
+		}
+		if err := duckfile.SetMemoryLimit(ctx, conn, limit); err != nil {
 			return st, err
 		}
-		defer func() { err = errors.Join(err, restore()) }()
 	}
-	// DuckDB keeps the connection's threads throughout: every aggregate is
-	// order-independent (counts, min/max, integer and DECIMAL sums,
-	// footprints summed in int64), the series arrive in a total order,
-	// and gonum gets aligned copies (see seriesOf), so a parallel plan gives
-	// the same bits as one thread.
+	// DuckDB runs on every core: every aggregate is order-independent
+	// (counts, min/max, integer and DECIMAL sums, footprints summed in
+	// int64), the series arrive in a total order, and gonum gets aligned
+	// copies (see seriesOf), so a parallel plan gives the same bits as one
+	// thread.
+	if err := duckfile.SetThreads(ctx, conn, 0); err != nil {
+		return st, err
+	}
 	if _, err := conn.ExecContext(ctx, schemaSQL); err != nil {
 		return st, fmt.Errorf("apply analyze schema: %w", err)
 	}
@@ -205,37 +209,10 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	return st, nil
 }
 
-// outOfMemory recognises DuckDB running out of its pool: an Out of Memory
-// Error or, at commit (publish's), a block it could not allocate, which
-// DuckDB reports under another error type. The same forms as ingest's
-// isOutOfMemory.
-func outOfMemory(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "could not allocate block")
-}
-
-// setMemoryLimit raises DuckDB's memory_limit for analyze (the store keeps
-// it small for the append-only load) and returns how to set it back.
-func setMemoryLimit(ctx context.Context, conn *sql.Conn, limit string) (func() error, error) {
-	var prev string
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("read memory_limit: %w", err)
-	}
-	// limit is checked against memoryLimitRE; SET takes no parameters.
-	if _, err := conn.ExecContext(ctx, "SET memory_limit = '"+limit+"'"); err != nil {
-		return nil, fmt.Errorf("set memory_limit: %w", err)
-	}
-	return func() error {
-		if !memoryLimitRE.MatchString(prev) {
-			return nil
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(cctx, "SET memory_limit = '"+prev+"'"); err != nil {
-			return fmt.Errorf("restore memory_limit: %w", err)
-		}
-		return nil
-	}, nil
+// validSize says whether s is a size duckfile.ParseSize reads.
+func validSize(s string) bool {
+	_, err := duckfile.ParseSize(s)
+	return err == nil
 }
 
 // publish replaces the derived tables and this as_of's history in one
@@ -293,7 +270,7 @@ func (r *results) scanSeries(ctx context.Context, conn *sql.Conn, window int) er
 	if err := conn.QueryRowContext(ctx, seriesCountSQL).Scan(&rows); err != nil {
 		return fmt.Errorf("series statistics: count rows: %w", err)
 	}
-	err := queryArrow(ctx, conn, seriesSQL, func(rr array.RecordReader) error {
+	err := duckfile.QueryArrow(ctx, conn, seriesSQL, func(rr array.RecordReader) error {
 		return eachAsset(rr, rows, func(g *assetRows) error {
 			if err := r.describeAsset(s, g, window); err != nil {
 				return err

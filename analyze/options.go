@@ -51,8 +51,8 @@ type Options struct {
 	// ComputeUSDPerHour prices step seconds.
 	ComputeUSDPerHour float64
 
-	// MemoryLimit is DuckDB's memory_limit while analyze runs (restored
-	// afterwards); "" leaves the connection's setting alone. Analyze's
+	// MemoryLimit is DuckDB's memory_limit for analyze, in the size grammar
+	// of duckfile.ParseSize; "" leaves the connection's setting alone. Analyze's
 	// memory grows with the history it reads (see docs/performance.md):
 	// lower it to bound a run, raise it when analyze runs out.
 	MemoryLimit string
@@ -114,8 +114,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--retention-days must be >= 0, got %v", o.RetentionDays)
 	case !(o.ComputeUSDPerHour >= 0) || math.IsInf(o.ComputeUSDPerHour, 0):
 		return fmt.Errorf("--compute-usd-per-hour must be >= 0, got %v", o.ComputeUSDPerHour)
-	case o.MemoryLimit != "" && !memoryLimitRE.MatchString(o.MemoryLimit):
-		return fmt.Errorf("analyze.duckdb_memory_limit: %q is not a size such as 256MB", o.MemoryLimit)
+	case o.MemoryLimit != "" && !validSize(o.MemoryLimit):
+		return fmt.Errorf("analyze.duckdb_memory_limit: %q is not a size such as 256MB, 1.5GB or 512MiB", o.MemoryLimit)
 	case len(o.EgressUSDPerGB) == 0:
 		return errors.New("egress prices: at least one provider is needed")
 	}
