@@ -14,5 +14,9 @@
 // ComputeCost) are pure functions, used both on observed data by Run and as
 // what-if calculators by `matlens plan`.
 //
+// Errors: a stage names itself once, at the start of its errors
+// (Recommend's start "recommend: "), and its caller does not add the
+// stage's name again.
+//
 // docs/analyze.md documents every column and formula.
 package analyze

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +20,11 @@ import (
 	"github.com/matlens/matlens/tiering"
 )
 
-var tieringSchemaSQL = isql.MustRead(isql.DuckDB, "duckdb/tiering_schema.sql")
+var (
+	tieringSchemaSQL = isql.MustRead(isql.DuckDB, "duckdb/tiering_schema.sql")
+	// usageSQL is read by readUsages, which checks its columns by position.
+	usageSQL = isql.MustRead(isql.DuckDB, "duckdb/recommend_usage.sql")
+)
 
 // RecommendStats describe one recommend run.
 type RecommendStats struct {
@@ -33,21 +35,12 @@ type RecommendStats struct {
 	Elapsed         time.Duration
 }
 
-// usageQuery reads what tiering needs from the latest asset_stats: one row
-// per asset and one per partition of partitioned assets, each asset's own
-// row first. How many partitions an asset has is counted while reading
-// (the rows come grouped by asset), which spares DuckDB a window over the
-// whole table.
-const usageQuery = `
-SELECT s.as_of, s.asset_key, s.partition, s.size_bytes_latest, s.reads_per_month, s.rewrites_per_month,
-       coalesce(s.history_days, 0) AS history_days, s.read_by_pipelines > 0 AS read_by_pipelines
-FROM asset_stats AS s
-ORDER BY s.asset_key, s.partition NULLS FIRST`
-
 // Recommend prices every asset (and partition) in every storage class of
 // the configured provider from the current asset_stats, and replaces
 // tier_recommendations and tier_savings_summary (appending both to their
 // history) in one transaction. Run analyze first: it reads its output.
+// Partitioned assets' own rows are rolled up (tiering.RollUpPartitions).
+// Its errors name the stage ("recommend: ..."); callers need not.
 func Recommend(ctx context.Context, conn *sql.Conn, sheet *tiering.PriceSheet, opts tiering.Options, logger *slog.Logger) (RecommendStats, []tiering.Recommendation, error) {
 	return recommend(ctx, conn, memory.NewGoAllocator(), sheet, opts, logger)
 }
@@ -89,7 +82,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM asset_stats").Scan(&rows); err != nil {
 		return st, nil, fmt.Errorf("recommend: read asset_stats: %w", err)
 	}
-	err = queryArrow(ctx, conn, usageQuery, func(rr array.RecordReader) (rerr error) {
+	err = queryArrow(ctx, conn, usageSQL, func(rr array.RecordReader) (rerr error) {
 		usages, asOf, rerr = readUsages(rr, rows)
 		return rerr
 	})
@@ -103,13 +96,14 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	st.AsOf = time.UnixMicro(asOf).UTC()
 	recs, err = tiering.RecommendAll(sheet, usages, opts)
 	if err != nil {
-		return st, nil, fmt.Errorf("recommend: %w", err)
+		// tiering's errors already start with "recommend".
+		return st, nil, err
 	}
-	rollUpPartitions(recs)
+	tiering.RollUpPartitions(recs)
 	summary := tiering.Summarize(recs)
 	done("price")
 	if err := writeRecommendations(ctx, conn, mem, asOf, recs, summary, done); err != nil {
-		return st, nil, err
+		return st, nil, fmt.Errorf("recommend: %w", err)
 	}
 	st.Rows = len(recs)
 	for _, r := range recs {
@@ -128,7 +122,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	return st, recs, nil
 }
 
-// readUsages turns usageQuery's stream into tiering's usages, and returns
+// readUsages turns usageSQL's stream into tiering's usages, and returns
 // the as_of of the last row.
 func readUsages(rr array.RecordReader, rows int) (usages []tiering.Usage, asOf int64, err error) {
 	usages = make([]tiering.Usage, 0, rows)
@@ -200,7 +194,7 @@ type usageCols struct {
 	readBy                   *array.Boolean
 }
 
-// usageColumns checks the types usageQuery's columns come in, and that the
+// usageColumns checks the types usageSQL's columns come in, and that the
 // ones tiering cannot do without are never NULL.
 func usageColumns(rec arrow.Record) (c usageCols, err error) {
 	ok := true
@@ -236,64 +230,6 @@ func asColumn[T arrow.Array](rec arrow.Record, i int, ok bool) (T, bool) {
 	return a, isT
 }
 
-// ActionPerPartition marks the own row of a partitioned asset: its figures
-// are the sums of its partitions' rows, which carry the decisions.
-const ActionPerPartition = "per partition"
-
-// rollUpPartitions turns the own row of each partitioned asset into the sum
-// of its partitions. Partitions are the objects a lifecycle rule moves, and
-// pricing the whole footprint as one object would recommend a second,
-// conflicting move for the same bytes.
-func rollUpPartitions(recs []tiering.Recommendation) {
-	type agg struct {
-		now, after, save, transition float64
-		moves, total                 int
-		savingsTo                    map[string]float64
-	}
-	parts := map[string]*agg{}
-	for _, r := range recs {
-		if r.Partition == "" {
-			continue
-		}
-		a := parts[r.AssetKey]
-		if a == nil {
-			a = &agg{savingsTo: map[string]float64{}}
-			parts[r.AssetKey] = a
-		}
-		a.total++
-		a.now += r.CostNowUSDMonth
-		a.after += r.CostRecommendedUSDMonth
-		a.save += r.SavingsUSDMonth
-		a.transition += r.TransitionCostUSD
-		if r.Action == tiering.ActionMove {
-			a.moves++
-			a.savingsTo[r.RecommendedClass] += r.SavingsUSDMonth
-		}
-	}
-	for i := range recs {
-		r := &recs[i]
-		a := parts[r.AssetKey]
-		if r.Partition != "" || a == nil {
-			continue
-		}
-		r.Action = ActionPerPartition
-		r.CostNowUSDMonth, r.CostRecommendedUSDMonth = a.now, a.after
-		r.SavingsUSDMonth, r.SavingsUSDYear = a.save, 12*a.save
-		r.TransitionCostUSD = a.transition
-		r.RecommendedClass = r.CurrentClass
-		best := 0.0
-		for class, v := range a.savingsTo {
-			if v > best || (v == best && class < r.RecommendedClass) {
-				best, r.RecommendedClass = v, class
-			}
-		}
-		r.BreakEvenClass, r.BreakEvenReadsPerMonth, r.BreakEvenIdleDays = "", 0, 0
-		r.RetrievalMarginUSD, r.PaybackMonths, r.Costs = 0, 0, nil
-		r.Reason = fmt.Sprintf("sum of %d partition rows: %d move (most savings to %s), %d do not; each partition row says why",
-			a.total, a.moves, r.RecommendedClass, a.total-a.moves)
-	}
-}
-
 // writeRecommendations replaces the current rows and this as_of's history
 // in one transaction. The recommendations go in as Arrow records through a
 // view (DuckDB reads the columns, no value per row crosses cgo), built
@@ -302,7 +238,7 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 	asOfTime := time.UnixMicro(asOf).UTC()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("recommend: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -314,7 +250,7 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 	// A re-run for the same as_of replaces its history rows, never doubles them.
 	for _, q := range []string{"DELETE FROM tier_recommendations", "DELETE FROM tier_savings_summary"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("recommend: %w", err)
+			return fmt.Errorf("clear: %w", err)
 		}
 	}
 	for _, q := range []string{
@@ -322,12 +258,12 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 		"DELETE FROM tier_savings_summary_history WHERE as_of = $1",
 	} {
 		if _, err := tx.ExecContext(ctx, q, asOfTime); err != nil {
-			return fmt.Errorf("recommend: %w", err)
+			return fmt.Errorf("clear history: %w", err)
 		}
 	}
 	done("delete")
 	if err := insertRecommendations(ctx, conn, tx, mem, asOf, recs); err != nil {
-		return fmt.Errorf("recommend: write: %w", err)
+		return fmt.Errorf("write: %w", err)
 	}
 	done("insert")
 	err = conn.Raw(func(dc any) error {
@@ -344,19 +280,19 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 		return sumApp.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("recommend: write summary: %w", err)
+		return fmt.Errorf("write summary: %w", err)
 	}
 	for _, q := range []string{
 		"INSERT INTO tier_recommendations_history SELECT * FROM tier_recommendations",
 		"INSERT INTO tier_savings_summary_history SELECT * FROM tier_savings_summary",
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("recommend: %w", err)
+			return fmt.Errorf("append history: %w", err)
 		}
 	}
 	done("history")
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recommend: commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	done("commit")
 	return nil
@@ -388,38 +324,128 @@ func insertRecommendations(ctx context.Context, conn *sql.Conn, tx *sql.Tx, mem 
 	return rr.err
 }
 
+// recColumn is one column of tier_recommendations as the writer builds it:
+// its Arrow field and how a batch of recommendations fills its builder.
+type recColumn struct {
+	field arrow.Field
+	fill  func(r *recReader, b array.Builder, recs []tiering.Recommendation) error
+}
+
+// recColumns are tier_recommendations' columns in its order, each named,
+// typed and given its value here and nowhere else: recSchema is built from
+// them.
+var recColumns = []recColumn{
+	{field: arrow.Field{Name: "as_of", Type: &arrow.TimestampType{Unit: arrow.Microsecond}}, fill: fillAsOf}, // no zone: TIMESTAMP, not TIMESTAMPTZ
+	stringCol("asset_key", func(r *tiering.Recommendation) string { return r.AssetKey }),
+	nullStringCol("partition", func(r *tiering.Recommendation) string { return r.Partition }),
+	stringCol("provider", func(r *tiering.Recommendation) string { return r.Provider }),
+	nullStringCol("region", func(r *tiering.Recommendation) string { return r.Region }),
+	stringCol("current_class", func(r *tiering.Recommendation) string { return r.CurrentClass }),
+	stringCol("recommended_class", func(r *tiering.Recommendation) string { return r.RecommendedClass }),
+	stringCol("action", func(r *tiering.Recommendation) string { return r.Action }),
+	stringCol("access_category", func(r *tiering.Recommendation) string { return r.AccessCategory }),
+	stringCol("guide_tier", func(r *tiering.Recommendation) string { return r.GuideTier }),
+	floatCol("guide_cost_usd_month", func(r *tiering.Recommendation) float64 { return r.GuideCostUSDMonth }),
+	floatCol("guide_claimed_savings_usd_month", func(r *tiering.Recommendation) float64 { return r.GuideClaimedSavingsUSDMonth }),
+	floatCol("size_gb", func(r *tiering.Recommendation) float64 { return r.SizeGB }),
+	floatCol("objects", func(r *tiering.Recommendation) float64 { return r.Objects }),
+	floatCol("reads_per_month", func(r *tiering.Recommendation) float64 { return r.ReadsPerMonth }),
+	floatCol("rewrites_per_month", func(r *tiering.Recommendation) float64 { return r.RewritesPerMonth }),
+	floatCol("history_days", func(r *tiering.Recommendation) float64 { return r.HistoryDays }),
+	floatCol("cost_now_usd_month", func(r *tiering.Recommendation) float64 { return r.CostNowUSDMonth }),
+	floatCol("cost_recommended_usd_month", func(r *tiering.Recommendation) float64 { return r.CostRecommendedUSDMonth }),
+	floatCol("savings_usd_month", func(r *tiering.Recommendation) float64 { return r.SavingsUSDMonth }),
+	floatCol("savings_usd_year", func(r *tiering.Recommendation) float64 { return r.SavingsUSDYear }),
+	nullStringCol("break_even_class", func(r *tiering.Recommendation) string { return r.BreakEvenClass }),
+	floatCol("break_even_reads_per_month", func(r *tiering.Recommendation) float64 { return r.BreakEvenReadsPerMonth }),
+	floatCol("break_even_idle_days", func(r *tiering.Recommendation) float64 { return r.BreakEvenIdleDays }),
+	floatCol("transition_cost_usd", func(r *tiering.Recommendation) float64 { return r.TransitionCostUSD }),
+	floatCol("retrieval_margin_usd", func(r *tiering.Recommendation) float64 { return r.RetrievalMarginUSD }),
+	floatCol("payback_months", func(r *tiering.Recommendation) float64 { return r.PaybackMonths }),
+	stringCol("reason", func(r *tiering.Recommendation) string { return r.Reason }),
+	{field: arrow.Field{Name: "costs", Type: arrow.BinaryTypes.String}, fill: fillCosts}, // JSON text; the column is JSON
+}
+
 // recSchema has tier_recommendations' columns, in its order.
-var recSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "as_of", Type: &arrow.TimestampType{Unit: arrow.Microsecond}}, // no zone: TIMESTAMP, not TIMESTAMPTZ
-	{Name: "asset_key", Type: arrow.BinaryTypes.String},
-	{Name: "partition", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "provider", Type: arrow.BinaryTypes.String},
-	{Name: "region", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "current_class", Type: arrow.BinaryTypes.String},
-	{Name: "recommended_class", Type: arrow.BinaryTypes.String},
-	{Name: "action", Type: arrow.BinaryTypes.String},
-	{Name: "access_category", Type: arrow.BinaryTypes.String},
-	{Name: "guide_tier", Type: arrow.BinaryTypes.String},
-	{Name: "guide_cost_usd_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "guide_claimed_savings_usd_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "size_gb", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "objects", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "reads_per_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "rewrites_per_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "history_days", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "cost_now_usd_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "cost_recommended_usd_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "savings_usd_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "savings_usd_year", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "break_even_class", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "break_even_reads_per_month", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "break_even_idle_days", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "transition_cost_usd", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "retrieval_margin_usd", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "payback_months", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "reason", Type: arrow.BinaryTypes.String},
-	{Name: "costs", Type: arrow.BinaryTypes.String},
-}, nil)
+var recSchema = func() *arrow.Schema {
+	fields := make([]arrow.Field, len(recColumns))
+	for i, c := range recColumns {
+		fields[i] = c.field
+	}
+	return arrow.NewSchema(fields, nil)
+}()
+
+func fillAsOf(r *recReader, b array.Builder, recs []tiering.Recommendation) error {
+	ts := b.(*array.TimestampBuilder)
+	for range recs {
+		ts.Append(arrow.Timestamp(r.asOf))
+	}
+	return nil
+}
+
+// stringCol is a VARCHAR column that is never NULL, nullStringCol one
+// where "" is NULL.
+func stringCol(name string, get func(*tiering.Recommendation) string) recColumn {
+	return recColumn{field: arrow.Field{Name: name, Type: arrow.BinaryTypes.String}, fill: fillStrings(get, (*array.StringBuilder).Append)}
+}
+
+func nullStringCol(name string, get func(*tiering.Recommendation) string) recColumn {
+	return recColumn{field: arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}, fill: fillStrings(get, appendNullString)}
+}
+
+// fillStrings sizes the column's buffer once: growing it row by row copied
+// it over and over.
+func fillStrings(get func(*tiering.Recommendation) string, add func(*array.StringBuilder, string)) func(*recReader, array.Builder, []tiering.Recommendation) error {
+	return func(_ *recReader, b array.Builder, recs []tiering.Recommendation) error {
+		sb := b.(*array.StringBuilder)
+		n := 0
+		for i := range recs {
+			n += len(get(&recs[i]))
+		}
+		sb.ReserveData(n)
+		for i := range recs {
+			add(sb, get(&recs[i]))
+		}
+		return nil
+	}
+}
+
+// floatCol is a DOUBLE column that is never NULL.
+func floatCol(name string, get func(*tiering.Recommendation) float64) recColumn {
+	return recColumn{field: arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64}, fill: fillFloats(get, (*array.Float64Builder).Append)}
+}
+
+func fillFloats(get func(*tiering.Recommendation) float64, add func(*array.Float64Builder, float64)) func(*recReader, array.Builder, []tiering.Recommendation) error {
+	return func(_ *recReader, b array.Builder, recs []tiering.Recommendation) error {
+		fb := b.(*array.Float64Builder)
+		for i := range recs {
+			add(fb, get(&recs[i]))
+		}
+		return nil
+	}
+}
+
+// fillCosts writes each row's costs as json.Marshal gives them, gathered
+// first so that the column's buffer is sized once.
+func fillCosts(r *recReader, b array.Builder, recs []tiering.Recommendation) error {
+	r.json, r.ends = r.json[:0], r.ends[:0]
+	for i := range recs {
+		j, err := json.Marshal(recs[i].Costs)
+		if err != nil {
+			return fmt.Errorf("%s %s: costs: %w", recs[i].AssetKey, recs[i].Partition, err)
+		}
+		r.json = append(r.json, j...)
+		r.ends = append(r.ends, len(r.json))
+	}
+	sb := b.(*array.StringBuilder)
+	sb.ReserveData(len(r.json))
+	start := 0
+	for _, end := range r.ends {
+		sb.BinaryBuilder.Append(r.json[start:end])
+		start = end
+	}
+	return nil
+}
 
 // recBatchRows bounds the rows of one Arrow record handed to DuckDB.
 const recBatchRows = 4096
@@ -461,176 +487,18 @@ func (r *recReader) close() {
 	}
 }
 
-// recStrings and recFloats give the value of each of recSchema's string
-// and DOUBLE columns, by index; NULL strings are the empty ones of the
-// nullable columns.
-var (
-	recStrings = map[int]func(*tiering.Recommendation) string{
-		1:  func(r *tiering.Recommendation) string { return r.AssetKey },
-		2:  func(r *tiering.Recommendation) string { return r.Partition },
-		3:  func(r *tiering.Recommendation) string { return r.Provider },
-		4:  func(r *tiering.Recommendation) string { return r.Region },
-		5:  func(r *tiering.Recommendation) string { return r.CurrentClass },
-		6:  func(r *tiering.Recommendation) string { return r.RecommendedClass },
-		7:  func(r *tiering.Recommendation) string { return r.Action },
-		8:  func(r *tiering.Recommendation) string { return r.AccessCategory },
-		9:  func(r *tiering.Recommendation) string { return r.GuideTier },
-		21: func(r *tiering.Recommendation) string { return r.BreakEvenClass },
-		27: func(r *tiering.Recommendation) string { return r.Reason },
-	}
-	recFloats = map[int]func(*tiering.Recommendation) float64{
-		10: func(r *tiering.Recommendation) float64 { return r.GuideCostUSDMonth },
-		11: func(r *tiering.Recommendation) float64 { return r.GuideClaimedSavingsUSDMonth },
-		12: func(r *tiering.Recommendation) float64 { return r.SizeGB },
-		13: func(r *tiering.Recommendation) float64 { return r.Objects },
-		14: func(r *tiering.Recommendation) float64 { return r.ReadsPerMonth },
-		15: func(r *tiering.Recommendation) float64 { return r.RewritesPerMonth },
-		16: func(r *tiering.Recommendation) float64 { return r.HistoryDays },
-		17: func(r *tiering.Recommendation) float64 { return r.CostNowUSDMonth },
-		18: func(r *tiering.Recommendation) float64 { return r.CostRecommendedUSDMonth },
-		19: func(r *tiering.Recommendation) float64 { return r.SavingsUSDMonth },
-		20: func(r *tiering.Recommendation) float64 { return r.SavingsUSDYear },
-		22: func(r *tiering.Recommendation) float64 { return r.BreakEvenReadsPerMonth },
-		23: func(r *tiering.Recommendation) float64 { return r.BreakEvenIdleDays },
-		24: func(r *tiering.Recommendation) float64 { return r.TransitionCostUSD },
-		25: func(r *tiering.Recommendation) float64 { return r.RetrievalMarginUSD },
-		26: func(r *tiering.Recommendation) float64 { return r.PaybackMonths },
-	}
-)
-
-// build fills the record column by column, each string column's buffer
-// sized once: growing them row by row copied them over and over.
+// build fills the record column by column.
 func (r *recReader) build(recs []tiering.Recommendation) (arrow.Record, error) {
 	b := array.NewRecordBuilder(r.mem, recSchema)
 	defer b.Release()
-	for _, fb := range b.Fields() {
+	for i, c := range recColumns {
+		fb := b.Field(i)
 		fb.Reserve(len(recs))
-	}
-	ts := b.Field(0).(*array.TimestampBuilder)
-	for range recs {
-		ts.Append(arrow.Timestamp(r.asOf))
-	}
-	for col, get := range recStrings {
-		sb := b.Field(col).(*array.StringBuilder)
-		n := 0
-		for i := range recs {
-			n += len(get(&recs[i]))
+		if err := c.fill(r, fb, recs); err != nil {
+			return nil, err
 		}
-		sb.ReserveData(n)
-		nullable := recSchema.Field(col).Nullable
-		for i := range recs {
-			if v := get(&recs[i]); nullable {
-				appendNullString(sb, v)
-			} else {
-				sb.Append(v)
-			}
-		}
-	}
-	for col, get := range recFloats {
-		fb := b.Field(col).(*array.Float64Builder)
-		for i := range recs {
-			fb.UnsafeAppend(get(&recs[i]))
-		}
-	}
-	r.json, r.ends = r.json[:0], r.ends[:0]
-	for i := range recs {
-		var err error
-		if r.json, err = appendCostsJSON(r.json, recs[i].Costs); err != nil {
-			return nil, fmt.Errorf("%s %s: costs: %w", recs[i].AssetKey, recs[i].Partition, err)
-		}
-		r.ends = append(r.ends, len(r.json))
-	}
-	costs := b.Field(28).(*array.StringBuilder)
-	costs.ReserveData(len(r.json))
-	start := 0
-	for _, end := range r.ends {
-		costs.BinaryBuilder.Append(r.json[start:end])
-		start = end
 	}
 	return b.NewRecord(), nil
-}
-
-// appendCostsJSON appends what json.Marshal gives for costs, byte for
-// byte, without its reflection: it took a third of the old write path.
-// Anything the plain encoder below is not sure to render identically
-// (a float json rejects, a string needing escapes) goes to json.Marshal.
-func appendCostsJSON(buf []byte, costs []tiering.Breakdown) ([]byte, error) {
-	if costs == nil {
-		return append(buf, "null"...), nil
-	}
-	start := len(buf)
-	buf = append(buf, '[')
-	for i := range costs {
-		c := &costs[i]
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		if !plainJSONString(c.Class) {
-			return marshalCosts(buf[:start], costs)
-		}
-		buf = append(buf, `{"class":"`...)
-		buf = append(buf, c.Class...)
-		buf = append(buf, '"')
-		for _, f := range [...]struct {
-			name string
-			v    float64
-		}{
-			{`,"billable_gb":`, c.BillableGB},
-			{`,"storage_usd":`, c.StorageUSD},
-			{`,"min_duration_usd":`, c.MinDurationUSD},
-			{`,"retrieval_usd":`, c.RetrievalUSD},
-			{`,"read_requests_usd":`, c.ReadRequestsUSD},
-			{`,"write_requests_usd":`, c.WriteRequestsUSD},
-			{`,"transition_usd":`, c.TransitionUSD},
-			{`,"monitoring_usd":`, c.MonitoringUSD},
-			{`,"total_usd":`, c.TotalUSD},
-		} {
-			if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-				return marshalCosts(buf[:start], costs)
-			}
-			buf = append(buf, f.name...)
-			buf = appendJSONFloat(buf, f.v)
-		}
-		buf = append(buf, '}')
-	}
-	return append(buf, ']'), nil
-}
-
-func marshalCosts(buf []byte, costs []tiering.Breakdown) ([]byte, error) {
-	b, err := json.Marshal(costs)
-	if err != nil {
-		return buf, err
-	}
-	return append(buf, b...), nil
-}
-
-// plainJSONString says s needs no escaping by encoding/json (which also
-// escapes <, > and & for HTML).
-func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
-}
-
-// appendJSONFloat formats a finite float64 as encoding/json does.
-func appendJSONFloat(buf []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if format == 'e' {
-		// json writes e-07 as e-7.
-		if n := len(buf); n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-			buf[n-2] = buf[n-1]
-			buf = buf[:n-1]
-		}
-	}
-	return buf
 }
 
 // oneThread runs DuckDB on one thread and returns how to set the previous

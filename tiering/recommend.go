@@ -13,6 +13,10 @@ const (
 	ActionStay                = "stay"
 	ActionInsufficientHistory = "insufficient history"
 	ActionSizeUnknown         = "size unknown"
+	// ActionPerPartition marks the own row of a partitioned asset after
+	// RollUpPartitions: its figures are the sums of its partitions' rows,
+	// which carry the decisions.
+	ActionPerPartition = "per partition"
 )
 
 // maxBreakEvenReads caps the break-even search: a class still cheaper at a

@@ -67,6 +67,7 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, 
 func recommendStage(ctx context.Context, stdout io.Writer, store *ingest.Store, sheet *tiering.PriceSheet, topts tiering.Options, policiesDir string, logger *slog.Logger) error {
 	st, recs, err := analyze.Recommend(ctx, store.Conn(), sheet, topts, logger)
 	if err != nil {
+		// Its errors start with "recommend: ".
 		return err
 	}
 	printRecommendSummary(stdout, topts.Provider, st, recs)
@@ -75,7 +76,8 @@ func recommendStage(ctx context.Context, stdout io.Writer, store *ingest.Store, 
 	}
 	files, err := tiering.LifecyclePolicies(sheet, recs, topts.Provider)
 	if err != nil {
-		return fmt.Errorf("policies: %w", err)
+		// Its errors start with "lifecycle policies".
+		return err
 	}
 	if err := os.MkdirAll(policiesDir, 0o755); err != nil {
 		return fmt.Errorf("policies: %w", err)
@@ -103,5 +105,5 @@ func printRecommendSummary(w io.Writer, provider string, st analyze.RecommendSta
 	fmt.Fprintf(w, "recommend: %d assets and partitions priced on %s: %d moves save $%.2f/month ($%.2f/year); %d stay, %d insufficient history, %d size unknown, %d partitioned assets summed from their partitions\n",
 		st.Rows, provider, actions[tiering.ActionMove], st.SavingsUSDMonth, 12*st.SavingsUSDMonth,
 		actions[tiering.ActionStay], actions[tiering.ActionInsufficientHistory], actions[tiering.ActionSizeUnknown],
-		actions[analyze.ActionPerPartition])
+		actions[tiering.ActionPerPartition])
 }
