@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -357,8 +358,15 @@ var recColumns = []recColumn{
 	floatCol("savings_usd_month", func(r *tiering.Recommendation) float64 { return r.SavingsUSDMonth }),
 	floatCol("savings_usd_year", func(r *tiering.Recommendation) float64 { return r.SavingsUSDYear }),
 	nullStringCol("break_even_class", func(r *tiering.Recommendation) string { return r.BreakEvenClass }),
-	floatCol("break_even_reads_per_month", func(r *tiering.Recommendation) float64 { return r.BreakEvenReadsPerMonth }),
-	floatCol("break_even_idle_days", func(r *tiering.Recommendation) float64 { return r.BreakEvenIdleDays }),
+	// tiering leaves the break-even figures 0 where there are none (no
+	// class to compare with, or one never cheaper); 0 reads a month would
+	// claim that any read loses the move money, so those rows get NULL.
+	nullFloatCol("break_even_reads_per_month", func(r *tiering.Recommendation) float64 {
+		return orNaN(r.HasBreakEven(), r.BreakEvenReadsPerMonth)
+	}),
+	nullFloatCol("break_even_idle_days", func(r *tiering.Recommendation) float64 {
+		return orNaN(r.HasBreakEven(), r.BreakEvenIdleDays)
+	}),
 	floatCol("transition_cost_usd", func(r *tiering.Recommendation) float64 { return r.TransitionCostUSD }),
 	floatCol("retrieval_margin_usd", func(r *tiering.Recommendation) float64 { return r.RetrievalMarginUSD }),
 	floatCol("payback_months", func(r *tiering.Recommendation) float64 { return r.PaybackMonths }),
@@ -410,9 +418,14 @@ func fillStrings(get func(*tiering.Recommendation) string, add func(*array.Strin
 	}
 }
 
-// floatCol is a DOUBLE column that is never NULL.
+// floatCol is a DOUBLE column that is never NULL, nullFloatCol one where
+// NaN is NULL.
 func floatCol(name string, get func(*tiering.Recommendation) float64) recColumn {
 	return recColumn{field: arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64}, fill: fillFloats(get, (*array.Float64Builder).Append)}
+}
+
+func nullFloatCol(name string, get func(*tiering.Recommendation) float64) recColumn {
+	return recColumn{field: arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}, fill: fillFloats(get, appendNullable)}
 }
 
 func fillFloats(get func(*tiering.Recommendation) float64, add func(*array.Float64Builder, float64)) func(*recReader, array.Builder, []tiering.Recommendation) error {
@@ -423,6 +436,13 @@ func fillFloats(get func(*tiering.Recommendation) float64, add func(*array.Float
 		}
 		return nil
 	}
+}
+
+func orNaN(ok bool, v float64) float64 {
+	if !ok {
+		return math.NaN()
+	}
+	return v
 }
 
 // fillCosts writes each row's costs as json.Marshal gives them, gathered

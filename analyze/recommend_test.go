@@ -133,3 +133,78 @@ func TestAnalyzeIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestRecommendBreakEvenNullWhereNoFigure: the break-even columns are NULL
+// on every row that has no break-even figure (size unknown, insufficient
+// history, the summed own rows, and stays with no cheaper class to compare
+// with), never 0, and set on every move.
+func TestRecommendBreakEvenNullWhereNoFigure(t *testing.T) {
+	o := smallFixture()
+	o.Days = 45
+	path, _ := loadFixture(t, o)
+	conn := openStore(t, path)
+	runAnalyze(t, conn, nil)
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.QueryContext(ctx, `
+		SELECT action, count(*),
+		       count(break_even_reads_per_month), count(break_even_idle_days),
+		       count(*) FILTER (break_even_reads_per_month = 0 OR break_even_idle_days = 0),
+		       count(*) FILTER (break_even_class IS NULL AND
+		                        (break_even_reads_per_month IS NOT NULL OR break_even_idle_days IS NOT NULL)),
+		       count(*) FILTER ((break_even_reads_per_month IS NULL) <> (break_even_idle_days IS NULL))
+		FROM tier_recommendations GROUP BY action ORDER BY action`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	for rows.Next() {
+		var (
+			action                                string
+			n, reads, idle, zero, noClass, halves int
+		)
+		if err := rows.Scan(&action, &n, &reads, &idle, &zero, &noClass, &halves); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d rows, %d with a break-even", action, n, reads)
+		seen[action] = n
+		if zero > 0 || noClass > 0 || halves > 0 {
+			t.Errorf("%s: %d rows with a 0 figure, %d with a figure and no class, %d with one figure of two", action, zero, noClass, halves)
+		}
+		switch action {
+		case tiering.ActionSizeUnknown, tiering.ActionInsufficientHistory, tiering.ActionPerPartition:
+			if reads > 0 || idle > 0 {
+				t.Errorf("%s: %d rows with break-even reads and %d with idle days, want NULL", action, reads, idle)
+			}
+		case tiering.ActionMove:
+			if reads != n || idle != n {
+				t.Errorf("move: break-even reads on %d and idle days on %d of %d rows, want all", reads, idle, n)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{tiering.ActionMove, tiering.ActionStay, tiering.ActionPerPartition, tiering.ActionSizeUnknown, tiering.ActionInsufficientHistory} {
+		if seen[a] == 0 {
+			t.Errorf("no %s rows: the fixture no longer covers them", a)
+		}
+	}
+	// A stay whose cheapest allowed class is dearer even unread has no
+	// figure either.
+	var stayNull int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM tier_recommendations
+		WHERE action = 'stay' AND break_even_reads_per_month IS NULL`).Scan(&stayNull); err != nil {
+		t.Fatal(err)
+	}
+	if stayNull == 0 {
+		t.Error("no stay row without a break-even: the fixture no longer covers them")
+	}
+}
