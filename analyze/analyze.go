@@ -53,6 +53,13 @@ type Stats struct {
 // the same rows appended to the *_history tables, replacing that as_of's
 // earlier rows. A nil logger discards.
 func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger) (st Stats, err error) {
+	// Registered first, so it runs last: the stage names itself once,
+	// after the out-of-memory hint below.
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("analyze: %w", err)
+		}
+	}()
 	start := time.Now()
 	if err := opts.Validate(); err != nil {
 		return st, err

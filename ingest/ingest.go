@@ -104,6 +104,11 @@ type Stats struct {
 // committed batch by batch together with the watermark. Cancelling ctx stops
 // between rows; what was committed stays, and the next run continues.
 func Run(ctx context.Context, src Source, store *Store, opts Options, logger *slog.Logger) (st Stats, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("ingest: %w", err)
+		}
+	}()
 	if err := opts.Validate(); err != nil {
 		return st, err
 	}

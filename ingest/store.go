@@ -50,7 +50,6 @@ func (s *Store) setMemoryLimit(ctx context.Context, limit string) error {
 	return duckfile.SetMemoryLimit(ctx, s.conn, s.memLimit)
 }
 
-
 // Store is ingest's view of the matlens DuckDB file: the fact schema, its
 // upgrade, and the load's bookkeeping, on the file's single connection.
 type Store struct {
@@ -92,23 +91,23 @@ func OpenStore(ctx context.Context, path string, lockWait time.Duration) (*Store
 // one an earlier matlens wrote. The caller keeps the file and closes it.
 func NewStore(ctx context.Context, f *duckfile.File) (*Store, error) {
 	if f.ReadOnly() {
-		return nil, fmt.Errorf("open %s: ingest needs the file read-write", f.Path())
+		return nil, fmt.Errorf("ingest: open %s: the load needs the file read-write", f.Path())
 	}
 	s := &Store{file: f, conn: f.Conn()}
 	path := f.Path()
 	older, err := s.needsUpgrade(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("ingest: open %s: %w", path, err)
 	}
 	if older {
 		if err := s.upgrade(ctx); err != nil {
-			return nil, fmt.Errorf("upgrade %s: %w", path, err)
+			return nil, fmt.Errorf("ingest: upgrade %s: %w", path, err)
 		}
 	} else if _, err := s.conn.ExecContext(ctx, schemaSQL); err != nil {
-		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
+		return nil, fmt.Errorf("ingest: apply schema to %s: %w", path, err)
 	}
 	if err := s.backfill(ctx); err != nil {
-		return nil, fmt.Errorf("upgrade %s: %w", path, err)
+		return nil, fmt.Errorf("ingest: upgrade %s: %w", path, err)
 	}
 	return s, nil
 }

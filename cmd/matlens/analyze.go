@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/matlens/matlens/analyze"
-	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // cmdAnalyze computes asset_stats, alerts and capacity_plan in the DuckDB
@@ -48,15 +48,15 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	store, err := ingest.OpenStore(ctx, *db, *lockWait)
+	file, err := openStageFile(ctx, *db, duckfile.Options{LockWait: *lockWait}, "`matlens ingest` (or `matlens run`)")
 	if err != nil {
 		return err
 	}
 	// Close checkpoints the file: its error is the run's error too.
-	defer func() { err = errors.Join(err, store.Close()) }()
-	st, err := analyze.Run(ctx, store.Conn(), opts, logger)
+	defer func() { err = errors.Join(err, file.Close()) }()
+	st, err := analyze.Run(ctx, file.Conn(), opts, logger)
 	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
+		return err
 	}
 	printAnalyzeSummary(stdout, st)
 	return nil

@@ -6,17 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/marcboeker/go-duckdb"
-
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/cmd/matlens/report"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // demoSource names the built-in dataset in ingest_state; the demo only ever
@@ -69,14 +69,53 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		pw.CloseWithError(err)
 		genDone <- err
 	}()
-	store, err := ingest.OpenStore(ctx, *db, 0)
-	if err != nil {
+	if err := demoBuild(ctx, stdout, *db, pr, cfg, logger); err != nil {
 		pr.CloseWithError(err)
 		<-genDone
 		return err
 	}
+	if genErr := <-genDone; genErr != nil {
+		return fmt.Errorf("demo: generate demo data: %w", genErr)
+	}
+
+	// What follows only reads the file, as an analyst would.
+	file, err := duckfile.Open(ctx, *db, duckfile.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer func() { err = errors.Join(err, file.Close()) }()
+	if err := printFindings(ctx, stdout, file.Conn()); err != nil {
+		return err
+	}
+	reportPath := strings.TrimSuffix(*db, filepath.Ext(*db)) + "-report.html"
+	ropts := report.DefaultOptions()
+	ropts.Format, ropts.Out, ropts.DB, ropts.Stdout = "html", reportPath, *db, stdout
+	ropts.Provider = cfg.Tiering.Provider
+	if _, err := report.Write(ctx, file.Conn(), ropts); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nHTML report with charts: %s\n", reportPath)
+	fmt.Fprintf(stdout, "\ngenerated %d event rows (%d runs, %d assets); demo finished in %s\n",
+		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, demoNext, *db)
+	return nil
+}
+
+// demoBuild loads the generated dump from pr into a new file at path and
+// runs analyze and recommend on it, the way a nightly run would, leaving
+// everything in the one file with no write-ahead log beside it (the demo
+// file is meant to be opened, copied and shared).
+func demoBuild(ctx context.Context, stdout io.Writer, path string, pr *io.PipeReader, cfg config, logger *slog.Logger) (err error) {
+	file, err := duckfile.Open(ctx, path, duckfile.Options{})
+	if err != nil {
+		return err
+	}
 	// Close checkpoints the file: its error is the run's error too.
-	defer func() { err = errors.Join(err, store.Close()) }()
+	defer func() { err = errors.Join(err, file.Close()) }()
+	store, err := ingest.NewStore(ctx, file)
+	if err != nil {
+		return err
+	}
 	st, err := ingest.Run(ctx, ingest.NewCopyReader(pr, demoSource), store, ingest.DefaultOptions(), logger)
 	if err == nil {
 		// The rest of the dump (runs, asset_keys) is not event_logs: let the
@@ -84,56 +123,40 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		_, err = io.Copy(io.Discard, pr)
 	}
 	pr.CloseWithError(errors.New("demo: ingest stopped"))
-	if genErr := <-genDone; genErr != nil && err == nil {
-		err = fmt.Errorf("generate demo data: %w", genErr)
-	}
 	printIngestSummary(stdout, st)
 	if err != nil {
-		return fmt.Errorf("demo ingest: %w", err)
+		return err
 	}
-	if err := printTableCounts(ctx, stdout, store.Conn()); err != nil {
+	if err := printTableCounts(ctx, stdout, file.Conn()); err != nil {
 		return err
 	}
 	sheet, err := cfg.priceSheet()
 	if err != nil {
 		return err
 	}
-	ast, err := analyze.Run(ctx, store.Conn(), cfg.analyzeOptions(sheet), logger)
+	ast, err := analyze.Run(ctx, file.Conn(), cfg.analyzeOptions(sheet), logger)
 	if err != nil {
-		return fmt.Errorf("demo analyze: %w", err)
-	}
-	printAnalyzeSummary(stdout, ast)
-	if err := recommendStage(ctx, stdout, store, sheet, cfg.tieringOptions(), "", logger); err != nil {
-		return fmt.Errorf("demo recommend: %w", err)
-	}
-	if err := printFindings(ctx, stdout, store.Conn()); err != nil {
 		return err
 	}
-	reportPath := strings.TrimSuffix(*db, filepath.Ext(*db)) + "-report.html"
-	ropts := report.DefaultOptions()
-	ropts.Format, ropts.Out, ropts.DB, ropts.Stdout = "html", reportPath, *db, stdout
-	ropts.Provider = cfg.Tiering.Provider
-	if _, err := report.Write(ctx, store.Conn(), ropts); err != nil {
-		return fmt.Errorf("demo report: %w", err)
+	printAnalyzeSummary(stdout, ast)
+	if err := recommendStage(ctx, stdout, file.Conn(), sheet, cfg.tieringOptions(), "", logger); err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "\nHTML report with charts: %s\n", reportPath)
-	// The demo file is small and meant to be opened, copied and shared: all
-	// of it goes into the one file, with no write-ahead log beside it.
-	if _, err := store.Conn().ExecContext(ctx, "CHECKPOINT"); err != nil {
+	if _, err := file.Conn().ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return fmt.Errorf("demo: checkpoint: %w", err)
 	}
-	fmt.Fprintf(stdout, "\ngenerated %d event rows (%d runs, %d assets); demo finished in %s\n",
-		expected.Rows, expected.Runs, len(expected.Assets), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, `
+	return nil
+}
+
+// demoNext is what to try after the demo; %[1]s is the demo file.
+const demoNext = `
 Next:
   duckdb %[1]s "SELECT asset_key, recommended_class, savings_usd_month, reason FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 10"
   duckdb %[1]s "SELECT * FROM alerts"
   matlens report --db %[1]s --format csv --out ./report    (also table, json, parquet, html)
   matlens recommend --db %[1]s --provider gcp --policies ./policies    (price on another cloud, write lifecycle rules)
   matlens run --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
-`, *db)
-	return nil
-}
+`
 
 // printFindings shows what a platform engineer would act on first: where
 // storage money goes, which moves pay and why, and what is going wrong.
@@ -211,12 +234,12 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 	refuse := func(why string) error {
 		return usagef("demo: %s %s; the demo only replaces its own file, choose another --db", path, why)
 	}
-	connector, err := duckdb.NewConnector(path+"?access_mode=read_only", nil)
+	file, err := duckfile.Open(ctx, path, duckfile.Options{ReadOnly: true})
 	if err != nil {
 		return refuse(fmt.Sprintf("cannot be opened as a DuckDB file (%v)", err))
 	}
-	db := sql.OpenDB(connector)
-	defer db.Close()
+	defer file.Close()
+	db := file.Conn()
 	var foreign, sources int
 	var demoState bool
 	// The names are constants of this file, so they can be written in.
@@ -237,7 +260,7 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 	if sources > 0 {
 		return refuse("holds data from a real source")
 	}
-	if err := db.Close(); err != nil {
+	if err := file.Close(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	for _, p := range []string{path, path + ".wal"} {

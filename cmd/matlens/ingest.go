@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // sourceFlags are the flags that choose where Dagster's event log comes from.
@@ -136,10 +138,10 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	store, st, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
-	if store != nil {
+	file, st, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	if file != nil {
 		// Close checkpoints the file: its error is the run's error too.
-		defer func() { err = errors.Join(err, store.Close()) }()
+		defer func() { err = errors.Join(err, file.Close()) }()
 	}
 	if err != nil {
 		return err
@@ -150,18 +152,22 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	return nil
 }
 
-// ingestStage opens the source and the DuckDB file and runs the stage, with
-// a progress bar on a terminal, printing its summary line also when the run
-// stopped early. The caller closes the store it returns (nil on failure to
-// open it).
-func ingestStage(ctx context.Context, stdout, stderr io.Writer, src sourceFlags, db string, opts ingest.Options, logger *slog.Logger) (*ingest.Store, ingest.Stats, error) {
+// ingestStage opens the source and the DuckDB file (read-write, created if
+// missing) and runs the stage, with a progress bar on a terminal, printing
+// its summary line also when the run stopped early. The caller closes the
+// file it returns (nil on failure to open it).
+func ingestStage(ctx context.Context, stdout, stderr io.Writer, src sourceFlags, db string, opts ingest.Options, logger *slog.Logger) (*duckfile.File, ingest.Stats, error) {
 	source, err := src.open()
 	if err != nil {
 		return nil, ingest.Stats{}, err
 	}
-	store, err := ingest.OpenStore(ctx, db, opts.LockWait)
+	file, err := duckfile.Open(ctx, db, duckfile.Options{LockWait: opts.LockWait})
 	if err != nil {
 		return nil, ingest.Stats{}, err
+	}
+	store, err := ingest.NewStore(ctx, file)
+	if err != nil {
+		return file, ingest.Stats{}, err
 	}
 	progress := newIngestProgress(stderr)
 	opts.Progress = progress.update
@@ -169,9 +175,19 @@ func ingestStage(ctx context.Context, stdout, stderr io.Writer, src sourceFlags,
 	progress.finish()
 	printIngestSummary(stdout, st)
 	if err != nil {
-		return store, st, fmt.Errorf("ingest: %w", err)
+		return file, st, err
 	}
-	return store, st, nil
+	return file, st, nil
+}
+
+// openStageFile opens a DuckDB file an earlier stage wrote, naming the
+// command that creates it when it is missing (opening a missing path would
+// otherwise leave an empty file behind).
+func openStageFile(ctx context.Context, path string, opts duckfile.Options, createdBy string) (*duckfile.File, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--db %s: no such file; run %s to create it", path, createdBy)
+	}
+	return duckfile.Open(ctx, path, opts)
 }
 
 func printIngestSummary(w io.Writer, st ingest.Stats) {

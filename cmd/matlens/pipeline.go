@@ -49,10 +49,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	store, ist, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
-	if store != nil {
+	file, ist, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	if file != nil {
 		// Close checkpoints the file: its error is the run's error too.
-		defer func() { err = errors.Join(err, store.Close()) }()
+		defer func() { err = errors.Join(err, file.Close()) }()
 	}
 	if err != nil {
 		return err
@@ -61,14 +61,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ast, err := analyze.Run(ctx, store.Conn(), aopts, logger)
+	ast, err := analyze.Run(ctx, file.Conn(), aopts, logger)
 	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
+		return err
 	}
 	printAnalyzeSummary(stdout, ast)
 	if ast.Assets == 0 {
 		fmt.Fprintln(stdout, "recommend: skipped, no assets yet")
-	} else if err := recommendStage(ctx, stdout, store, sheet, topts, *policies, logger); err != nil {
+	} else if err := recommendStage(ctx, stdout, file.Conn(), sheet, topts, *policies, logger); err != nil {
 		return err
 	}
 	if *maxRejects >= 0 && ist.RowsRejected > *maxRejects {

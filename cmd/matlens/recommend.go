@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 	"time"
 
 	"github.com/matlens/matlens/analyze"
-	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 	"github.com/matlens/matlens/tiering"
 )
 
@@ -53,19 +54,19 @@ func cmdRecommend(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	store, err := ingest.OpenStore(ctx, *db, *lockWait)
+	file, err := openStageFile(ctx, *db, duckfile.Options{LockWait: *lockWait}, "`matlens run` (or ingest and analyze)")
 	if err != nil {
 		return err
 	}
 	// Close checkpoints the file: its error is the run's error too.
-	defer func() { err = errors.Join(err, store.Close()) }()
-	return recommendStage(ctx, stdout, store, sheet, topts, *policies, logger)
+	defer func() { err = errors.Join(err, file.Close()) }()
+	return recommendStage(ctx, stdout, file.Conn(), sheet, topts, *policies, logger)
 }
 
 // recommendStage prices, writes tier_recommendations, prints the summary
 // line and, when asked, the lifecycle policies.
-func recommendStage(ctx context.Context, stdout io.Writer, store *ingest.Store, sheet *tiering.PriceSheet, topts tiering.Options, policiesDir string, logger *slog.Logger) error {
-	st, recs, err := analyze.Recommend(ctx, store.Conn(), sheet, topts, logger)
+func recommendStage(ctx context.Context, stdout io.Writer, conn *sql.Conn, sheet *tiering.PriceSheet, topts tiering.Options, policiesDir string, logger *slog.Logger) error {
+	st, recs, err := analyze.Recommend(ctx, conn, sheet, topts, logger)
 	if err != nil {
 		// Its errors start with "recommend: ".
 		return err

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/matlens/matlens/cmd/matlens/report"
-	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // cmdReport renders the derived tables (recommendations, savings summary,
@@ -49,24 +47,20 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if *db == "" {
 		return usagef("--db is required (the DuckDB file analyze and recommend filled)")
 	}
-	// Opening a missing path would create an empty DuckDB file; a report
-	// must not leave one behind.
-	if _, err := os.Stat(*db); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--db %s: no such file; run `matlens run` (or ingest, analyze and recommend) to create it", *db)
-	}
 	if _, err := newLogger(stderr); err != nil {
 		return err
 	}
-	store, err := ingest.OpenStore(ctx, *db, *lockWait)
+	// A report only reads: it shares the file with other readers and never
+	// changes it.
+	file, err := openStageFile(ctx, *db, duckfile.Options{ReadOnly: true, LockWait: *lockWait}, "`matlens run` (or ingest, analyze and recommend)")
 	if err != nil {
 		return err
 	}
-	// Close checkpoints the file: its error is the run's error too.
-	defer func() { err = errors.Join(err, store.Close()) }()
+	defer func() { err = errors.Join(err, file.Close()) }()
 	opts := report.Options{
 		Format: *format, Out: *out, Top: *top, Provider: cfg.Tiering.Provider, DB: *db, Stdout: stdout,
 	}
-	sum, err := report.Write(ctx, store.Conn(), opts)
+	sum, err := report.Write(ctx, file.Conn(), opts)
 	if err != nil {
 		return err
 	}

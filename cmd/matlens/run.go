@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // Exit codes: a scheduler branches on these, so they are part of the
@@ -124,7 +125,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitRejects
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, ingest.ErrLocked):
+	case errors.Is(err, duckfile.ErrLocked):
 		return exitLocked
 	case errors.As(err, &se):
 		return exitSourceDown

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/sql/duckfile"
 )
 
 // holdEnv makes the re-executed test binary hold a DuckDB file open, as an
@@ -45,14 +46,17 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	if path := os.Getenv(holdEnv); path != "" {
-		s, err := ingest.OpenStore(context.Background(), path, 0)
+		// "ro:PATH" holds the file open read-only, as an analyst's DuckDB
+		// session started with -readonly does.
+		readOnly := strings.HasPrefix(path, "ro:")
+		f, err := duckfile.Open(context.Background(), strings.TrimPrefix(path, "ro:"), duckfile.Options{ReadOnly: readOnly})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		fmt.Println("holding")
 		time.Sleep(time.Minute)
-		_ = s.Close()
+		_ = f.Close()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
