@@ -18,6 +18,7 @@ import (
 	"github.com/marcboeker/go-duckdb"
 
 	isql "github.com/matlens/matlens/sql"
+	"github.com/matlens/matlens/sql/duckfile"
 	"github.com/matlens/matlens/tiering"
 )
 
@@ -59,19 +60,12 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 		logger.Debug("recommend phase finished", "phase", name, "elapsed", time.Since(phase))
 		phase = time.Now()
 	}
-	// One thread: on two busy cores, DuckDB's parallel insert of 100,000
-	// rows took 0.9-1.6 s against 0.4-0.5 s on one, and the sort of
-	// asset_stats was no faster on two either; on an idle machine the
-	// whole command takes the same time either way.
-	restore, err := oneThread(ctx, conn)
-	if err != nil {
+	// One thread: on a small machine whose cores are busy, DuckDB's
+	// parallel insert of the recommendations is slower than a serial one,
+	// and the sort of asset_stats gains nothing from a second thread.
+	if err := duckfile.SetThreads(ctx, conn, 1); err != nil {
 		return st, nil, fmt.Errorf("recommend: %w", err)
 	}
-	defer func() {
-		if rerr := restore(); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("recommend: %w", rerr))
-		}
-	}()
 	if _, err := conn.ExecContext(ctx, tieringSchemaSQL); err != nil {
 		return st, nil, fmt.Errorf("recommend: schema: %w", err)
 	}
@@ -83,7 +77,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM asset_stats").Scan(&rows); err != nil {
 		return st, nil, fmt.Errorf("recommend: read asset_stats: %w", err)
 	}
-	err = queryArrow(ctx, conn, usageSQL, func(rr array.RecordReader) (rerr error) {
+	err = duckfile.QueryArrow(ctx, conn, usageSQL, func(rr array.RecordReader) (rerr error) {
 		usages, asOf, rerr = readUsages(rr, rows)
 		return rerr
 	})
@@ -243,9 +237,7 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 	}
 	defer func() {
 		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = errors.Join(err, rerr)
-			}
+			err = errors.Join(err, duckfile.Rollback(tx))
 		}
 	}()
 	// A re-run for the same as_of replaces its history rows, never doubles them.
@@ -304,23 +296,22 @@ const recView = "tier_recommendations_arrow"
 
 // insertRecommendations copies recs into tier_recommendations through an
 // Arrow view, within tx.
-func insertRecommendations(ctx context.Context, conn *sql.Conn, tx *sql.Tx, mem memory.Allocator, asOf int64, recs []tiering.Recommendation) error {
+func insertRecommendations(ctx context.Context, conn *sql.Conn, tx *sql.Tx, mem memory.Allocator, asOf int64, recs []tiering.Recommendation) (err error) {
 	rr := &recReader{mem: mem, asOf: asOf, recs: recs}
 	defer rr.close()
-	lent := &lentReader{r: rr, schema: recSchema}
-	defer lent.detach()
-	release, err := registerView(conn, lent, recView)
+	view, err := duckfile.RegisterReader(conn, rr, recView)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer func() {
+		// After a failed INSERT the transaction is aborted and the DROP
+		// fails too; the INSERT's error is the one to report.
+		if derr := view.Drop(ctx, tx); err == nil {
+			err = derr
+		}
+	}()
 	if _, err := tx.ExecContext(ctx, "INSERT INTO tier_recommendations BY NAME SELECT * FROM "+recView); err != nil {
 		return err
-	}
-	// The view points at a stream that is now consumed; drop it before the
-	// stream's memory is released.
-	if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+recView); err != nil {
-		return fmt.Errorf("drop view: %w", err)
 	}
 	return rr.err
 }
@@ -519,24 +510,4 @@ func (r *recReader) build(recs []tiering.Recommendation) (arrow.Record, error) {
 		}
 	}
 	return b.NewRecord(), nil
-}
-
-// oneThread runs DuckDB on one thread and returns how to set the previous
-// count back.
-func oneThread(ctx context.Context, conn *sql.Conn) (func() error, error) {
-	var prev int64
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("read threads: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
-		return nil, fmt.Errorf("set threads: %w", err)
-	}
-	return func() error {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(cctx, fmt.Sprintf("SET threads = %d", prev)); err != nil {
-			return fmt.Errorf("restore threads: %w", err)
-		}
-		return nil
-	}, nil
 }
