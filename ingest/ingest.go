@@ -34,9 +34,9 @@ type Options struct {
 	LockWait time.Duration
 	// DeriveEveryRows is how many loaded rows wait before their derived
 	// rows (step executions, runs, resolved outputs and reads) are rebuilt;
-	// the rest are rebuilt at the end of the run. A rebuild costs about
-	// 0.1 s on top of its rows: once per 50,000-row batch, that was 2 s of
-	// a 2M-row load (5.4 s -> 3.2 s of derivations at 150,000).
+	// the rest are rebuilt at the end of the run. A rebuild has a fixed
+	// cost on top of its rows, so rebuilding after every batch would pay it
+	// dozens of times in a large load (docs/performance.md).
 	DeriveEveryRows int
 	// Keys maps metadata labels to sizes, rows, times, memory and location.
 	Keys MetadataKeys

@@ -33,11 +33,11 @@ var (
 	producersMerge   = isql.MustRead(isql.DuckDB, "duckdb/producers_merge.sql")
 )
 
-// DefaultDuckDBMemoryLimit bounds DuckDB's buffer pool while loading: a
-// cold run over the 2M-row fixture peaks at about 220 MB RSS with 64MB, 275
-// MB with 128MB. Some loads need more (a 3.7M-row first load ran out
-// deriving step executions at 64MB, not at 128MB); commitBatch then raises
-// the limit for the rest of the run, up to four times this.
+// DefaultDuckDBMemoryLimit bounds DuckDB's buffer pool while loading, which
+// keeps a cold load's RSS within the targets of docs/performance.md. A
+// load that needs more (a first load of millions of rows deriving step
+// executions) makes commitBatch raise the limit for the rest of the run, up
+// to four times this.
 const DefaultDuckDBMemoryLimit = "64MB"
 
 // setMemoryLimit sets DuckDB's memory_limit for the load.
