@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/matlens/matlens/tiering"
 )
 
 // Options configure one analyze run. Start from DefaultOptions.
@@ -40,8 +42,8 @@ type Options struct {
 	// hours a day the transfer is concentrated in.
 	Network   NetworkFactors
 	PeakHours float64
-	// EgressUSDPerGB is each provider's internet egress price.
-	// TODO(lead): wire these to the tiering price sheet.
+	// EgressUSDPerGB is each provider's internet egress price; EgressRates
+	// derives it from a price sheet, overrides included.
 	EgressUSDPerGB map[string]float64
 	// RetentionDays is the retention the observed inventory assumes.
 	RetentionDays float64
@@ -82,11 +84,33 @@ func DefaultOptions() Options {
 	}
 }
 
-// DefaultEgressUSDPerGB returns the first-tier internet egress prices per
-// GB: AWS $0.09, GCP $0.12 (premium tier), Azure $0.087.
-// TODO(lead): take these from the tiering price sheet.
+// DefaultEgressUSDPerGB returns EgressRates of the built-in price sheet.
+// The sheet is embedded and validated by its own tests; should it fail to
+// load, the map is empty and Validate refuses the options.
 func DefaultEgressUSDPerGB() map[string]float64 {
-	return map[string]float64{"aws": 0.09, "gcp": 0.12, "azure": 0.087}
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		return map[string]float64{}
+	}
+	return EgressRates(sheet)
+}
+
+// EgressRates is each provider's first paid internet egress price per GB:
+// the guide's network planner bills transfer at one rate, and the free
+// allowance below the first paid tier is not part of its formula. A
+// provider whose tiers are all free gets 0.
+func EgressRates(sheet *tiering.PriceSheet) map[string]float64 {
+	rates := map[string]float64{}
+	for name, pr := range sheet.Providers {
+		rates[name] = 0
+		for _, t := range pr.Egress.Tiers {
+			if t.USDPerGB > 0 {
+				rates[name] = t.USDPerGB
+				break
+			}
+		}
+	}
+	return rates
 }
 
 // Validate reports the first invalid field, naming the command-line flag

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/matlens/matlens/analyze"
+	"github.com/matlens/matlens/tiering"
 )
 
 func near(t *testing.T, what string, got, want float64) {
@@ -41,6 +42,25 @@ func TestInventoryHandWorked(t *testing.T) {
 	}
 }
 
+// TestMemoryGuideExample runs the planning guide's own example: sizes 5,
+// 10, 50, 100, 200 and 500 MB, 3 concurrent. calculate_parallel_memory
+// returns largest_concurrent_mb = max(concurrent_assets) = 500 and
+// peak_memory_mb = (500 + 200 + 100) x 2.5 = 2000.
+func TestMemoryGuideExample(t *testing.T) {
+	t.Parallel()
+	res, err := analyze.Memory(analyze.MemoryInput{SizesMB: []float64{5, 10, 50, 100, 200, 500}, Concurrent: 3, AvailableMB: 4096}, analyze.DefaultMemoryFactors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "largest_concurrent_mb", res.Parallel.LargestConcurrentMB, 500)
+	near(t, "peak_memory_mb", res.Parallel.PeakMemoryMB, 2000)
+	near(t, "recommended_memory_mb", res.Parallel.RecommendedMemoryMB, 3000)
+	near(t, "concurrent sum", res.Parallel.ConcurrentSumMB, 800)
+	if res.Parallel.ConcurrentAssets != 3 {
+		t.Errorf("concurrent_assets = %d, want 3", res.Parallel.ConcurrentAssets)
+	}
+}
+
 func TestMemoryHandWorked(t *testing.T) {
 	t.Parallel()
 	f := analyze.DefaultMemoryFactors()
@@ -55,7 +75,8 @@ func TestMemoryHandWorked(t *testing.T) {
 	// Parallel k=2: (200 + 50) = 250 MB x 2.5 = 625; x 1.5 = 937.5.
 	near(t, "parallel peak", res.Parallel.PeakMemoryMB, 625)
 	near(t, "parallel recommended", res.Parallel.RecommendedMemoryMB, 937.5)
-	near(t, "parallel largest concurrent", res.Parallel.LargestConcurrentMB, 250)
+	near(t, "parallel largest concurrent", res.Parallel.LargestConcurrentMB, 200)
+	near(t, "parallel concurrent sum", res.Parallel.ConcurrentSumMB, 250)
 	if res.Parallel.ConcurrentAssets != 2 {
 		t.Errorf("concurrent assets = %d, want 2", res.Parallel.ConcurrentAssets)
 	}
@@ -201,4 +222,33 @@ func TestOptionsValidate(t *testing.T) {
 
 func contains(s, sub string) bool {
 	return strings.Contains(s, sub)
+}
+
+// TestEgressRatesFollowPriceSheet: the planners' egress prices are the
+// price sheet's first paid tier, so an override reaches capacity_plan.
+func TestEgressRatesFollowPriceSheet(t *testing.T) {
+	t.Parallel()
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := analyze.DefaultOptions().EgressUSDPerGB
+	for _, p := range sheet.ProviderNames() {
+		var first float64
+		for _, tr := range sheet.Providers[p].Egress.Tiers {
+			if tr.USDPerGB > 0 {
+				first = tr.USDPerGB
+				break
+			}
+		}
+		if def[p] != first {
+			t.Errorf("default egress for %s = %v, want the sheet's %v", p, def[p], first)
+		}
+	}
+	if err := sheet.Override(strings.NewReader("providers:\n  gcp:\n    egress:\n      tiers:\n        - {up_to_gb: 0, usd_per_gb: 0.33}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := analyze.EgressRates(sheet)["gcp"]; got != 0.33 {
+		t.Errorf("overridden gcp egress = %v, want 0.33", got)
+	}
 }

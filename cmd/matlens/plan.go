@@ -19,13 +19,15 @@ const planUsage = `Usage:
   matlens plan inventory --file F [--json]
   matlens plan memory    --sizes-mb 5,10,50 [--concurrent K] [--available-mb M] [--json]
   matlens plan network   --upload-gb U --download-gb D [--peak-hours H] [--provider aws|gcp|azure]
-                         [--monthly-transfer-gb T] [--json]
+                         [--monthly-transfer-gb T] [--config FILE] [--json]
 
 The performance-planning guide's calculators on given numbers; no database needed.
+The network planner's egress prices come from the effective price sheet
+(tiering.prices_file of the configuration applied).
 `
 
 // cmdPlan runs one of the guide's what-if calculators.
-func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer, _ env) error {
+func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, planUsage)
 		return usagef("plan: name a calculator: inventory, memory or network")
@@ -36,7 +38,7 @@ func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer, _ env) 
 	case "memory":
 		return planMemory(args[1:], stdout, stderr)
 	case "network":
-		return planNetwork(args[1:], stdout, stderr)
+		return planNetwork(args[1:], stdout, stderr, getenv)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, planUsage)
 		return nil
@@ -137,6 +139,7 @@ func planMemory(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(tw, "\trecommended memory\t%.1f MB\n", res.Parallel.RecommendedMemoryMB)
 	fmt.Fprintf(tw, "\tconcurrent assets\t%d\n", res.Parallel.ConcurrentAssets)
 	fmt.Fprintf(tw, "\tlargest concurrent\t%.1f MB\n", res.Parallel.LargestConcurrentMB)
+	fmt.Fprintf(tw, "\tconcurrent sum\t%.1f MB\n", res.Parallel.ConcurrentSumMB)
 	fmt.Fprintf(tw, "recommendation\tconcurrency\t%d (for %.0f MB available)\n", res.Recommendation.RecommendedConcurrency, *available)
 	fmt.Fprintf(tw, "\tmax safe asset\t%.1f MB\n", res.Recommendation.MaxSafeAssetMB)
 	fmt.Fprintf(tw, "\tmemory utilization\t%.1f%%\n", res.Recommendation.MemoryUtilizationPercent)
@@ -144,14 +147,19 @@ func planMemory(args []string, stdout, stderr io.Writer) error {
 	return tw.Flush()
 }
 
-func planNetwork(args []string, stdout, stderr io.Writer) error {
+func planNetwork(args []string, stdout, stderr io.Writer, getenv env) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
 	fs := newFlagSet("plan network", stderr)
 	def := analyze.DefaultOptions()
+	fs.String("config", "", "the YAML configuration file whose tiering.prices_file applies (default: $MATLENS_CONFIG)")
 	var up, down, monthly float64
 	fs.Float64Var(&up, "upload-gb", -1, "GB uploaded per day")
 	fs.Float64Var(&down, "download-gb", -1, "GB downloaded per day")
 	peak := fs.Float64("peak-hours", def.PeakHours, "hours a day the transfer happens in")
-	provider := fs.String("provider", "aws", "cloud provider whose internet egress price applies: aws, gcp or azure")
+	provider := fs.String("provider", "aws", "cloud provider whose internet egress price (from the price sheet) applies")
 	fs.Float64Var(&monthly, "monthly-transfer-gb", 0, "GB transferred per month (default: (upload + download) x 30)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args); err != nil {
@@ -169,9 +177,13 @@ func planNetwork(args []string, stdout, stderr io.Writer) error {
 	if !(monthly >= 0) {
 		return usagef("--monthly-transfer-gb must be >= 0, got %v", monthly)
 	}
-	price, ok := def.EgressUSDPerGB[*provider]
+	sheet, err := cfg.priceSheet()
+	if err != nil {
+		return err
+	}
+	price, ok := analyze.EgressRates(sheet)[*provider]
 	if !ok {
-		return usagef("--provider: %q is not aws, gcp or azure", *provider)
+		return usagef("--provider: %q is not one of %s", *provider, strings.Join(sheet.ProviderNames(), ", "))
 	}
 	res, err := analyze.Network(analyze.NetworkInput{
 		UploadGBPerDay: up, DownloadGBPerDay: down, PeakHours: *peak,

@@ -153,3 +153,54 @@ func TestPlanBadFlagsExit2NamingTheFlag(t *testing.T) {
 		t.Errorf("unknown field: exit %d, %q", code, errs)
 	}
 }
+
+// TestPlanMemoryGuideExample runs the planning guide's own example through
+// the CLI: calculate_parallel_memory's largest_concurrent_mb is
+// max(concurrent_assets) = 500, not the sum of the three largest.
+func TestPlanMemoryGuideExample(t *testing.T) {
+	t.Parallel()
+	code, out, errs := callPlan(t, "memory", "--sizes-mb", "5,10,50,100,200,500", "--concurrent", "3", "--available-mb", "4096", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	v, _ := jsonKeys(t, out)
+	par := v["parallel"].(map[string]any)
+	if got := par["largest_concurrent_mb"].(float64); got != 500 {
+		t.Errorf("parallel.largest_concurrent_mb = %v, want 500", got)
+	}
+	if got := par["peak_memory_mb"].(float64); got != 2000 {
+		t.Errorf("parallel.peak_memory_mb = %v, want 2000", got)
+	}
+}
+
+// TestPlanNetworkUsesPriceSheetOverride: a tiering.prices_file that changes
+// an egress price reaches `plan network`, as it reaches analyze.
+func TestPlanNetworkUsesPriceSheetOverride(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"network", "--upload-gb", "100", "--download-gb", "50", "--json"}
+	code, out, errs := callPlan(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	v, _ := jsonKeys(t, out)
+	if c := v["monthly_cost_usd"].(float64); c < 202.4999 || c > 202.5001 {
+		t.Fatalf("built-in sheet: monthly_cost_usd %v, want 202.5", c)
+	}
+	prices := writeFile(t, dir, "prices.yaml",
+		"providers:\n  aws:\n    egress:\n      tiers:\n        - {up_to_gb: 100, usd_per_gb: 0}\n        - {up_to_gb: 0, usd_per_gb: 0.2}\n")
+	cfg := writeFile(t, dir, "m.yaml", "tiering:\n  prices_file: "+prices+"\n")
+	code, out, errs = callPlan(t, append(args, "--config", cfg)...)
+	if code != exitOK {
+		t.Fatalf("with override: exit %d: %s", code, errs)
+	}
+	v, _ = jsonKeys(t, out)
+	// 4500 GB x 0.5 x $0.20 = $450.
+	if c := v["monthly_cost_usd"].(float64); c < 449.9999 || c > 450.0001 {
+		t.Errorf("with override: monthly_cost_usd %v, want 450", c)
+	}
+	code, out, errs = callPlan(t, "network", "--upload-gb", "1", "--download-gb", "1", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "$0.2/GB") {
+		t.Errorf("table with override (exit %d, %s):\n%s", code, errs, out)
+	}
+}
