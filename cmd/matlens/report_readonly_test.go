@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/matlens/matlens/sql/duckfile/duckfiletest"
 )
 
 // TestReportBesideAReader renders a report from a file another process has
@@ -27,20 +27,7 @@ func TestReportBesideAReader(t *testing.T) {
 		return string(b) + "\x00wal\x00" + string(wal)
 	}
 	before := snapshot()
-	holder := exec.Command(os.Args[0], "-test.run=^$")
-	holder.Env = append(os.Environ(), holdEnv+"=ro:"+db)
-	out, err := holder.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder.Stderr = os.Stderr
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "holding\n" {
-		t.Fatalf("holder said %q", line)
-	}
+	duckfiletest.Hold(t, db, true)
 	html := filepath.Join(t.TempDir(), "r.html")
 	if code, _, stderr := callReport(t, "--db", db, "--format", "html", "--out", html, "--lock-wait", "0s"); code != exitOK {
 		t.Fatalf("report beside a read-only holder: exit %d: %s", code, stderr)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -17,12 +16,8 @@ import (
 	"time"
 
 	"github.com/matlens/matlens/ingest"
-	"github.com/matlens/matlens/sql/duckfile"
+	"github.com/matlens/matlens/sql/duckfile/duckfiletest"
 )
-
-// holdEnv makes the re-executed test binary hold a DuckDB file open, as an
-// analyst's DuckDB session would, until it is killed.
-const holdEnv = "MATLENS_TEST_HOLD_DB"
 
 // cliEnv makes the re-executed test binary act as the matlens binary, with
 // the arguments it holds (separated by \x1f) and main's signal handling.
@@ -45,20 +40,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	if path := os.Getenv(holdEnv); path != "" {
-		// "ro:PATH" holds the file open read-only, as an analyst's DuckDB
-		// session started with -readonly does.
-		readOnly := strings.HasPrefix(path, "ro:")
-		f, err := duckfile.Open(context.Background(), strings.TrimPrefix(path, "ro:"), duckfile.Options{ReadOnly: readOnly})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		fmt.Println("holding")
-		time.Sleep(time.Minute)
-		_ = f.Close()
-		os.Exit(0)
-	}
+	duckfiletest.ServeHold()
 	os.Exit(m.Run())
 }
 
@@ -149,25 +131,13 @@ func TestPGEnvironmentIsUsed(t *testing.T) {
 
 func TestLockedDuckDBFileNamesTheHolder(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "m.duckdb")
-	holder := exec.Command(os.Args[0], "-test.run=^$")
-	holder.Env = append(os.Environ(), holdEnv+"="+db)
-	out, err := holder.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "holding\n" {
-		t.Fatalf("holder said %q", line)
-	}
+	pid := duckfiletest.Hold(t, db, false)
 	code, _, stderr := runCLI(t, noEnv, "ingest", "--source", compatDump(t), "--db", db, "--lock-wait", "500ms")
 	if code != exitLocked {
 		t.Fatalf("exit %d (%s), want %d", code, stderr, exitLocked)
 	}
-	if !strings.Contains(stderr, "PID "+strconv.Itoa(holder.Process.Pid)) || !strings.Contains(stderr, "locked") {
-		t.Errorf("stderr %q does not say the file is locked by PID %d", stderr, holder.Process.Pid)
+	if !strings.Contains(stderr, "PID "+strconv.Itoa(pid)) || !strings.Contains(stderr, "locked") {
+		t.Errorf("stderr %q does not say the file is locked by PID %d", stderr, pid)
 	}
 }
 

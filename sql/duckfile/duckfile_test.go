@@ -1,12 +1,9 @@
-package duckfile
+package duckfile_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,52 +13,20 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/matlens/matlens/sql/duckfile"
+	"github.com/matlens/matlens/sql/duckfile/duckfiletest"
 )
 
-// holdEnv makes the re-executed test binary hold a file open ("rw:PATH" or
-// "ro:PATH") until it is killed.
-const holdEnv = "DUCKFILE_TEST_HOLD"
-
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(holdEnv); spec != "" {
-		mode, path, _ := strings.Cut(spec, ":")
-		f, err := Open(context.Background(), path, Options{ReadOnly: mode == "ro"})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		fmt.Println("holding")
-		time.Sleep(time.Minute)
-		_ = f.Close()
-		os.Exit(0)
-	}
+	duckfiletest.ServeHold()
 	os.Exit(m.Run())
-}
-
-// hold opens path in another process and returns its PID once it holds it.
-func hold(t *testing.T, mode, path string) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+mode+":"+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "holding\n" {
-		t.Fatalf("holder said %q", line)
-	}
-	return cmd.Process.Pid
 }
 
 func create(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "m.duckdb")
-	f, err := Open(context.Background(), path, Options{})
+	f, err := duckfile.Open(context.Background(), path, duckfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +41,11 @@ func create(t *testing.T) string {
 
 func TestLockedFileNamesTheHolderAfterTheWait(t *testing.T) {
 	path := create(t)
-	pid := hold(t, "rw", path)
+	pid := duckfiletest.Hold(t, path, false)
 	start := time.Now()
-	_, err := Open(context.Background(), path, Options{LockWait: 600 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("err = %v, want ErrLocked", err)
+	_, err := duckfile.Open(context.Background(), path, duckfile.Options{LockWait: 600 * time.Millisecond})
+	if !errors.Is(err, duckfile.ErrLocked) {
+		t.Fatalf("err = %v, want duckfile.ErrLocked", err)
 	}
 	if !strings.Contains(err.Error(), "PID "+strconv.Itoa(pid)) {
 		t.Errorf("error %q does not name the holder's PID %d", err, pid)
@@ -89,15 +54,15 @@ func TestLockedFileNamesTheHolderAfterTheWait(t *testing.T) {
 		t.Errorf("gave up after %s, before the lock wait", waited)
 	}
 	// A read-only open needs the file's lock too while a writer holds it.
-	if _, err := Open(context.Background(), path, Options{ReadOnly: true}); !errors.Is(err, ErrLocked) {
-		t.Errorf("read-only open beside a writer: err = %v, want ErrLocked", err)
+	if _, err := duckfile.Open(context.Background(), path, duckfile.Options{ReadOnly: true}); !errors.Is(err, duckfile.ErrLocked) {
+		t.Errorf("read-only open beside a writer: err = %v, want duckfile.ErrLocked", err)
 	}
 }
 
 func TestReadOnlyOpensShareAFileAndCannotWrite(t *testing.T) {
 	path := create(t)
-	hold(t, "ro", path)
-	f, err := Open(context.Background(), path, Options{ReadOnly: true})
+	duckfiletest.Hold(t, path, true)
+	f, err := duckfile.Open(context.Background(), path, duckfile.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("read-only open beside another reader: %v", err)
 	}
@@ -109,14 +74,14 @@ func TestReadOnlyOpensShareAFileAndCannotWrite(t *testing.T) {
 	if _, err := f.Conn().ExecContext(context.Background(), "CREATE TABLE u (y INT)"); err == nil {
 		t.Error("a read-only file accepted CREATE TABLE")
 	}
-	if _, err := Open(context.Background(), path, Options{}); !errors.Is(err, ErrLocked) {
-		t.Errorf("read-write open beside a reader: err = %v, want ErrLocked", err)
+	if _, err := duckfile.Open(context.Background(), path, duckfile.Options{}); !errors.Is(err, duckfile.ErrLocked) {
+		t.Errorf("read-write open beside a reader: err = %v, want duckfile.ErrLocked", err)
 	}
 }
 
 func TestReadOnlyOpenOfAMissingFileCreatesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing.duckdb")
-	if _, err := Open(context.Background(), path, Options{ReadOnly: true}); err == nil {
+	if _, err := duckfile.Open(context.Background(), path, duckfile.Options{ReadOnly: true}); err == nil {
 		t.Fatal("opened a missing file read-only")
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -128,21 +93,21 @@ func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{
 		"64MB": 64e6, "1.5GB": 1.5e9, "512MiB": 512 << 20, "4096B": 4096, "2 GiB": 2 << 30, "1TB": 1e12, "10KiB": 10 << 10,
 	} {
-		got, err := ParseSize(in)
+		got, err := duckfile.ParseSize(in)
 		if err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("duckfile.ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "64", "64mb", "MB", "-1MB", "0MB", "1e3MB", "64MB; DROP TABLE x"} {
-		if n, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", in, n)
+		if n, err := duckfile.ParseSize(in); err == nil {
+			t.Errorf("duckfile.ParseSize(%q) = %d, want an error", in, n)
 		}
 	}
 }
 
 func TestSettingsApplyToTheConnection(t *testing.T) {
 	ctx := context.Background()
-	f, err := Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), Options{})
+	f, err := duckfile.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), duckfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,24 +120,24 @@ func TestSettingsApplyToTheConnection(t *testing.T) {
 		return v
 	}
 	defaultThreads := setting("threads")
-	if err := SetThreads(ctx, f.Conn(), 1); err != nil {
+	if err := duckfile.SetThreads(ctx, f.Conn(), 1); err != nil {
 		t.Fatal(err)
 	}
 	if got := setting("threads"); got != "1" {
-		t.Errorf("threads = %s after SetThreads(1)", got)
+		t.Errorf("threads = %s after duckfile.SetThreads(1)", got)
 	}
-	if err := SetThreads(ctx, f.Conn(), 0); err != nil {
+	if err := duckfile.SetThreads(ctx, f.Conn(), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := setting("threads"); got != defaultThreads {
-		t.Errorf("threads = %s after SetThreads(0), want the default %s", got, defaultThreads)
+		t.Errorf("threads = %s after duckfile.SetThreads(0), want the default %s", got, defaultThreads)
 	}
 	before := setting("memory_limit")
-	if err := SetMemoryLimit(ctx, f.Conn(), 300e6); err != nil {
+	if err := duckfile.SetMemoryLimit(ctx, f.Conn(), 300e6); err != nil {
 		t.Fatal(err)
 	}
 	if after := setting("memory_limit"); after == before {
-		t.Errorf("memory_limit stayed %s after SetMemoryLimit(300MB)", after)
+		t.Errorf("memory_limit stayed %s after duckfile.SetMemoryLimit(300MB)", after)
 	}
 }
 
@@ -181,7 +146,7 @@ func TestSettingsApplyToTheConnection(t *testing.T) {
 // allocated, and the view is gone.
 func TestViewReleasesEverything(t *testing.T) {
 	ctx := context.Background()
-	f, err := Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), Options{})
+	f, err := duckfile.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), duckfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +158,7 @@ func TestViewReleasesEverything(t *testing.T) {
 	rec := b.NewRecord()
 	b.Release()
 
-	v, err := RegisterRecord(f.Conn(), rec, "lent")
+	v, err := duckfile.RegisterRecord(f.Conn(), rec, "lent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,22 +181,22 @@ func TestViewReleasesEverything(t *testing.T) {
 
 func TestIsOutOfMemory(t *testing.T) {
 	ctx := context.Background()
-	f, err := Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), Options{})
+	f, err := duckfile.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), duckfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := SetMemoryLimit(ctx, f.Conn(), 4e6); err != nil {
+	if err := duckfile.SetMemoryLimit(ctx, f.Conn(), 4e6); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Conn().ExecContext(ctx, "SELECT string_agg(i::VARCHAR || repeat('x', 100), ',') FROM range(2000000) r(i) GROUP BY i % 1000000")
 	if err == nil {
 		t.Fatal("a 4MB pool held a 200MB aggregate")
 	}
-	if !IsOutOfMemory(err) {
-		t.Errorf("IsOutOfMemory(%v) = false", err)
+	if !duckfile.IsOutOfMemory(err) {
+		t.Errorf("duckfile.IsOutOfMemory(%v) = false", err)
 	}
-	if IsOutOfMemory(errors.New("syntax error")) || IsOutOfMemory(nil) {
+	if duckfile.IsOutOfMemory(errors.New("syntax error")) || duckfile.IsOutOfMemory(nil) {
 		t.Error("IsOutOfMemory says yes to other errors")
 	}
 }
