@@ -20,6 +20,12 @@
 // any point leaves a consistent file; the next run ends where an
 // uninterrupted one would have. A batch that runs DuckDB out of memory is
 // rolled back and loaded again with a larger pool. The write-ahead log is
-// folded into the file once it passes WALCheckpointBytes or outgrows the
+// folded into the file once it passes duckfile.WALCheckpointBytes or outgrows the
 // file; smaller logs stay beside it for a later run.
+//
+// The file itself (opening, locks, session settings, Arrow views) belongs
+// to sql/duckfile; OpenStore and NewStore add the fact schema and its
+// upgrade. Run sets the threads and memory limit the load needs and leaves
+// them for the next stage to set its own. Its errors start with "ingest: ",
+// once; callers do not add the stage's name again.
 package ingest
