@@ -137,7 +137,8 @@ func capacityPlan(assets []assetRow, o Options) ([]PlanRow, error) {
 		mem("parallel.peak_memory_mb", m.Parallel.PeakMemoryMB, "MB", fmt.Sprintf("sum of the %d largest x %g", m.Parallel.ConcurrentAssets, o.Memory.Pickle))
 		mem("parallel.recommended_memory_mb", m.Parallel.RecommendedMemoryMB, "MB", fmt.Sprintf("peak x %g", 1+o.Memory.Buffer))
 		mem("parallel.concurrent_assets", float64(m.Parallel.ConcurrentAssets), "assets", fmt.Sprintf("configured %d, at most the assets planned", o.Concurrency))
-		mem("parallel.largest_concurrent_mb", m.Parallel.LargestConcurrentMB, "MB", "sum of the concurrent largest assets")
+		mem("parallel.largest_concurrent_mb", m.Parallel.LargestConcurrentMB, "MB", "largest of the concurrent assets")
+		mem("parallel.concurrent_sum_mb", m.Parallel.ConcurrentSumMB, "MB", "sum of the concurrent assets, before the pickle factor")
 		mem("recommendation.recommended_concurrency", float64(m.Recommendation.RecommendedConcurrency), "assets",
 			fmt.Sprintf("most of the largest assets whose pickled sum fits in %g%% of available memory", 100*o.Memory.Ceiling))
 		mem("recommendation.max_safe_asset_mb", m.Recommendation.MaxSafeAssetMB, "MB", fmt.Sprintf("available / (%g x %g)", o.Memory.Pickle, 1+o.Memory.Buffer))

@@ -117,7 +117,12 @@ type MemoryParallel struct {
 	PeakMemoryMB        float64 `json:"peak_memory_mb"`
 	RecommendedMemoryMB float64 `json:"recommended_memory_mb"`
 	ConcurrentAssets    int     `json:"concurrent_assets"`
+	// LargestConcurrentMB is the largest of the concurrent assets (the
+	// guide's max(concurrent_assets)).
 	LargestConcurrentMB float64 `json:"largest_concurrent_mb"`
+	// ConcurrentSumMB is the sum of the concurrent assets, before the
+	// pickle factor. Not part of the guide's JSON.
+	ConcurrentSumMB float64 `json:"-"`
 }
 
 // MemoryRecommendation fits the plan to the available memory.
@@ -141,7 +146,8 @@ type MemoryResult struct {
 //
 //	sequential peak = largest x pickle; recommended = peak x (1 + buffer)
 //	parallel peak   = sum of the k largest x pickle (k = min(concurrent, n));
-//	                  recommended = peak x (1 + buffer)
+//	                  recommended = peak x (1 + buffer); largest concurrent
+//	                  = the largest of those k
 //	recommended concurrency = the most of the largest assets whose pickled
 //	                  sum fits under ceiling x available (at least 1)
 //	max safe asset  = available / (pickle x (1 + buffer))
@@ -179,7 +185,8 @@ func Memory(in MemoryInput, f MemoryFactors) (MemoryResult, error) {
 		sumK += s
 	}
 	r.Parallel.ConcurrentAssets = k
-	r.Parallel.LargestConcurrentMB = sumK
+	r.Parallel.LargestConcurrentMB = sizes[0]
+	r.Parallel.ConcurrentSumMB = sumK
 	r.Parallel.PeakMemoryMB = sumK * f.Pickle
 	r.Parallel.RecommendedMemoryMB = r.Parallel.PeakMemoryMB * buffer
 
