@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,18 +55,35 @@ func fixturesDir(t *testing.T) string {
 	return dir
 }
 
-// TestCompatCopyMatchesShared: the repository's copy of the upstream
-// event logs is byte-identical to the team's shared one, when that is
-// reachable (it sits next to the repository on the developers' machines).
-func TestCompatCopyMatchesShared(t *testing.T) {
-	shared, err := filepath.Abs(filepath.Join("..", "..", "shared", "fixtures", "dagster-compat"))
+// sharedCompatFiles lists the team's shared copy of the upstream event
+// logs: $MATLENS_SHARED_DIR's fixtures/dagster-compat if set, else the one
+// next to the checkout (where it sits on the developers' machines). Absent,
+// the comparison skips locally but fails under CI=true, as fixturesDir
+// does: CI must not pass without comparing.
+func sharedCompatFiles(t *testing.T) []string {
+	t.Helper()
+	root := os.Getenv("MATLENS_SHARED_DIR")
+	if root == "" {
+		root = filepath.Join("..", "..", "shared")
+	}
+	shared, err := filepath.Abs(filepath.Join(root, "fixtures", "dagster-compat"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	names, err := filepath.Glob(filepath.Join(shared, "*"))
 	if err != nil || len(names) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("shared fixtures not found at %s (set MATLENS_SHARED_DIR)", shared)
+		}
 		t.Skip("the shared fixtures are not next to this checkout")
 	}
+	return names
+}
+
+// TestCompatCopyMatchesShared: the repository's copy of the upstream
+// event logs is byte-identical to the team's shared one.
+func TestCompatCopyMatchesShared(t *testing.T) {
+	names := sharedCompatFiles(t)
 	for _, name := range names {
 		want, err := os.ReadFile(name)
 		if err != nil {
@@ -79,6 +97,18 @@ func TestCompatCopyMatchesShared(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("repository copy of %s differs from the shared one", filepath.Base(name))
 		}
+	}
+}
+
+// TestCompatCopyMatchesSharedFailsUnderCI runs the comparison in a child
+// with no shared fixtures and CI=true: it must fail, not skip.
+func TestCompatCopyMatchesSharedFailsUnderCI(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCompatCopyMatchesShared$", "-test.v")
+	cmd.Env = append(os.Environ(), "CI=true", "MATLENS_SHARED_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(string(out), "--- FAIL: TestCompatCopyMatchesShared") {
+		t.Errorf("want the comparison to fail under CI=true without shared fixtures; err %v, output:\n%s", err, out)
 	}
 }
 
