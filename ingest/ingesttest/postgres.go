@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // EnvDSN names the variable that points tests at a PostgreSQL server. Its
@@ -61,11 +64,30 @@ func NewPostgres(t testing.TB) string {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
-	cfg, err := pgx.ParseConfig(admin)
+	dsn, err := WithDatabase(admin, name)
 	if err != nil {
-		t.Fatalf("parse %s: %v", EnvDSN, err)
+		t.Fatalf("%s: %v", EnvDSN, err)
 	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	return dsn
+}
+
+// WithDatabase returns dsn naming database name instead of its own,
+// everything else (password, query parameters, options) kept. dsn is a
+// postgres:// URL or a keyword/value string.
+func WithDatabase(dsn, name string) (string, error) {
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		return "", fmt.Errorf("parse DSN: %w", err)
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse DSN: %w", err)
+		}
+		u.Path, u.RawPath = "/"+name, ""
+		return u.String(), nil
+	}
+	// In a keyword/value string the last setting of a keyword wins.
+	return strings.TrimSpace(dsn) + " dbname=" + name, nil
 }
 
 // MustExec runs statements against dsn and fails the test on error.
