@@ -16,7 +16,8 @@ import (
 )
 
 // smallFixture has every event shape (retries, failures, shared steps,
-// partitions, cross-run reads) and loads in about a second.
+// partitions, cross-run reads) over 20 days and loads in about a second.
+// ingest's tests use the same deployment over 12 days (smallFixture12Days).
 func smallFixture() fixtures.Options {
 	o := fixtures.DefaultOptions()
 	o.Assets, o.Days, o.RunsPerDay, o.Seed = 24, 20, 3, 7

@@ -23,9 +23,12 @@ import (
 	"github.com/matlens/matlens/ingest/ingesttest"
 )
 
-// smallFixture is big enough to have every event shape (retries, failures,
-// shared steps, partitions, cross-run reads) and small enough for seconds.
-func smallFixture() fixtures.Options {
+// smallFixture12Days is big enough to have every event shape (retries,
+// failures, shared steps, partitions, cross-run reads) and small enough to
+// load into PostgreSQL and ingest in seconds. It is analyze's smallFixture
+// with 12 days instead of 20: ingest checks the load, not windowed
+// statistics, so fewer days suffice.
+func smallFixture12Days() fixtures.Options {
 	o := fixtures.DefaultOptions()
 	o.Assets, o.Days, o.RunsPerDay, o.Seed = 24, 12, 3, 7
 	return o
@@ -138,7 +141,7 @@ func tableDigests(t *testing.T, path string) map[string]string {
 
 func TestIngestPostgresMatchesGeneratorAnswers(t *testing.T) {
 	ctx := context.Background()
-	dsn, src, exp := fixtureSource(t, smallFixture())
+	dsn, src, exp := fixtureSource(t, smallFixture12Days())
 	dbPath := filepath.Join(t.TempDir(), "m.duckdb")
 	// Small batches so the answers also hold across batch boundaries.
 	st := ingestOnce(t, src, dbPath, func(o *ingest.Options) { o.BatchRows, o.DeriveEveryRows = 997, 1500 })
@@ -274,7 +277,7 @@ func mapsEqual(a, b map[string]string) bool {
 func TestIngestFileSourceEqualsPostgres(t *testing.T) {
 	dsn := ingesttest.NewPostgres(t)
 	ctx := context.Background()
-	o := smallFixture()
+	o := smallFixture12Days()
 	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +311,7 @@ func TestIngestFileSourceEqualsPostgres(t *testing.T) {
 func TestIngestLateCommit(t *testing.T) {
 	dsn := ingesttest.NewPostgres(t)
 	ctx := context.Background()
-	o := smallFixture()
+	o := smallFixture12Days()
 	o.Days = 2
 	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
 		t.Fatal(err)
@@ -413,7 +416,7 @@ func childIngest(spec string) int {
 func TestIngestSurvivesSIGKILL(t *testing.T) {
 	dsn := ingesttest.NewPostgres(t)
 	ctx := context.Background()
-	if _, err := fixtures.LoadPostgres(ctx, dsn, smallFixture()); err != nil {
+	if _, err := fixtures.LoadPostgres(ctx, dsn, smallFixture12Days()); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -511,7 +514,7 @@ func TestPostgresErrorsNeverShowThePassword(t *testing.T) {
 func TestIngestQuarantinesMalformedRows(t *testing.T) {
 	dsn := ingesttest.NewPostgres(t)
 	ctx := context.Background()
-	o := smallFixture()
+	o := smallFixture12Days()
 	o.Days = 3
 	if _, err := fixtures.LoadPostgres(ctx, dsn, o); err != nil {
 		t.Fatal(err)
@@ -595,7 +598,7 @@ func TestRedactDSNKeywordValueWithQuotes(t *testing.T) {
 // late inside the re-read window, or into a file written before the
 // loader's bookkeeping tables existed, gives exactly what one run gives.
 func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
-	dsn, src, _ := fixtureSource(t, smallFixture())
+	dsn, src, _ := fixtureSource(t, smallFixture12Days())
 	ctx := context.Background()
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole.duckdb")
@@ -692,7 +695,7 @@ func TestIngestDerivedRowsIndependentOfRunSplit(t *testing.T) {
 // but loads into the same fact tables: nothing may be loaded twice, and
 // derivations the first source left pending are finished.
 func TestIngestSecondSourceNameLoadsNothingTwice(t *testing.T) {
-	dsn, src, _ := fixtureSource(t, smallFixture())
+	dsn, src, _ := fixtureSource(t, smallFixture12Days())
 	alt := strings.Replace(dsn, "127.0.0.1", "localhost", 1)
 	if alt == dsn {
 		t.Skipf("cannot name %s another way", ingest.RedactDSN(dsn))
@@ -726,7 +729,7 @@ func TestIngestSecondSourceNameLoadsNothingTwice(t *testing.T) {
 // A first load lands in the database file itself, not only in its
 // write-ahead log: a copy of the .duckdb file alone holds the data.
 func TestFirstLoadIsInTheFileItself(t *testing.T) {
-	_, src, exp := fixtureSource(t, smallFixture())
+	_, src, exp := fixtureSource(t, smallFixture12Days())
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.duckdb")
 	ingestOnce(t, src, path, nil)
@@ -747,7 +750,7 @@ func TestFirstLoadIsInTheFileItself(t *testing.T) {
 // with a larger pool: the run finishes, says so, and its tables are those of
 // a run that never ran short.
 func TestIngestRetriesWhenDuckDBRunsOutOfMemory(t *testing.T) {
-	o := smallFixture()
+	o := smallFixture12Days()
 	o.Days = 40
 	_, src, _ := fixtureSource(t, o)
 	dir := t.TempDir()
