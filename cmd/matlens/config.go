@@ -443,22 +443,7 @@ func (c *config) analyzeOptions(sheet *tiering.PriceSheet) analyze.Options {
 		o.MemoryLimit = a.DuckDBMemoryLimit
 	}
 	if sheet != nil {
-		o.EgressUSDPerGB = egressRates(sheet)
+		o.EgressUSDPerGB = analyze.EgressRates(sheet)
 	}
 	return o
-}
-
-// egressRates is each provider's first paid internet egress price: the
-// guide's network planner bills transfer at one rate per GB.
-func egressRates(sheet *tiering.PriceSheet) map[string]float64 {
-	rates := map[string]float64{}
-	for name, pr := range sheet.Providers {
-		for _, t := range pr.Egress.Tiers {
-			if t.USDPerGB > 0 {
-				rates[name] = t.USDPerGB
-				break
-			}
-		}
-	}
-	return rates
 }
