@@ -41,8 +41,6 @@ Usage:
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
   matlens prices    [--provider P] [--json]                  the effective storage price sheet
   matlens config    [--config FILE]                          the effective configuration, secrets redacted
-  matlens bench     --pg SERVER_DSN [--rows 200000,2000000] [--k 5]
-                                                            cold run vs PostgreSQL's read limit
 
 Every command takes --config FILE (YAML; default $MATLENS_CONFIG). Precedence:
 flags, then environment, then the config file, then built-in defaults.
@@ -98,8 +96,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdPrices(rest, stdout, stderr, getenv)
 	case "config":
 		err = cmdConfig(rest, stdout, stderr, getenv)
-	case "bench":
-		err = cmdBench(ctx, rest, stdout, stderr, getenv)
 	default:
 		err = usagef("unknown command %q (see matlens --help)", cmd)
 	}

@@ -23,17 +23,7 @@ import (
 // the arguments it holds (separated by \x1f) and main's signal handling.
 const cliEnv = "MATLENS_TEST_CLI_ARGS"
 
-// asCLIEnv makes the test binary, started by `matlens bench` as its child
-// `matlens run`, act as the matlens binary with its own arguments.
-const asCLIEnv = "MATLENS_TEST_AS_CLI"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(asCLIEnv) != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-		stop()
-		os.Exit(code)
-	}
 	if args := os.Getenv(cliEnv); args != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr, os.Getenv)

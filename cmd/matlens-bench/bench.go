@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,18 +22,65 @@ import (
 	"github.com/matlens/matlens/ingest"
 )
 
-// cmdBench measures a cold `matlens run` against PostgreSQL's own read
-// limit on the same data, alternating the two so both see the same machine
+// Exit codes, as matlens uses them for the same causes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitSourceDown  = 3
+	exitInterrupted = 130
+)
+
+// usageError is a mistake in how the bench was called; it exits with
+// exitUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// env is the injected environment lookup (os.Getenv in main, a map in tests).
+type env func(string) string
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	err := bench(ctx, args, stdout, stderr, getenv)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "matlens-bench:", err)
+	var ue usageError
+	var se *ingest.SourceError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &se):
+		return exitSourceDown
+	}
+	return exitFailure
+}
+
+// bench measures a cold `matlens run` against PostgreSQL's own read limit
+// on the same data, alternating the two so both see the same machine
 // state, then an incremental run after appending 1% new rows.
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("bench", stderr)
-	fs.String("config", "", "the YAML configuration file (accepted for uniformity; this command reads nothing from it)")
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := flag.NewFlagSet("matlens-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("config", "", "the YAML configuration file (accepted for uniformity with matlens; the bench reads nothing from it)")
 	pg := fs.String("pg", "", "a PostgreSQL server DSN; bench creates or reuses databases matlens_bench_<rows> on it")
 	rowsList := fs.String("rows", "2000000", "fixture sizes in event rows, comma separated (e.g. 200000,2000000)")
 	k := fs.Int("k", 5, "repetitions of each measurement")
 	workDir := fs.String("dir", "", "directory for the DuckDB files (default: a temporary one)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	matlens := fs.String("matlens", "", "the matlens binary to time (default: built from this module's cmd/matlens, so the figures are the checked-out code's)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if *pg == "" {
 		*pg = getenv("DATABASE_URL")
@@ -51,12 +99,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		sizes = append(sizes, n)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+	bin := *matlens
+	if bin == "" {
+		binDir, err := os.MkdirTemp("", "matlens-bench-bin-")
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(binDir)
+		if bin, err = buildMatlens(ctx, stderr, binDir); err != nil {
+			return err
+		}
 	}
 	dir := *workDir
 	if dir == "" {
+		var err error
 		if dir, err = os.MkdirTemp("", "matlens-bench-"); err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
@@ -67,14 +123,30 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return fmt.Errorf("bench: --dir: %w", err)
 	}
 	for _, n := range sizes {
-		if err := benchSize(ctx, stdout, self, *pg, dir, n, *k); err != nil {
+		if err := benchSize(ctx, stdout, bin, *pg, dir, n, *k); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir string, rows int64, k int) error {
+// matlensPackage is the command the bench times when no --matlens is given.
+const matlensPackage = "github.com/matlens/matlens/cmd/matlens"
+
+// buildMatlens builds cmd/matlens into dir with the go tool, from the
+// module the bench is started in, and returns the binary's path.
+func buildMatlens(ctx context.Context, stderr io.Writer, dir string) (string, error) {
+	bin := filepath.Join(dir, "matlens")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, matlensPackage)
+	cmd.Stdout = stderr
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("bench: go build %s: %w (run the bench inside the matlens module, or pass --matlens)", matlensPackage, err)
+	}
+	return bin, nil
+}
+
+func benchSize(ctx context.Context, stdout io.Writer, bin, serverDSN, dir string, rows int64, k int) error {
 	dsn, err := benchDatabase(ctx, stdout, serverDSN, rows)
 	if err != nil {
 		return err
@@ -110,7 +182,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 				return fmt.Errorf("bench: %w", err)
 			}
 		}
-		res, err := benchRun(ctx, self, dsn, lastCold)
+		res, err := benchRun(ctx, bin, dsn, lastCold)
 		if err != nil {
 			return err
 		}
@@ -141,7 +213,7 @@ func benchSize(ctx context.Context, stdout io.Writer, self, serverDSN, dir strin
 		if err := copyDuckDB(lastCold, inc); err != nil {
 			return err
 		}
-		res, err := benchRun(ctx, self, dsn, inc)
+		res, err := benchRun(ctx, bin, dsn, inc)
 		if err != nil {
 			return err
 		}
@@ -274,8 +346,8 @@ type runResult struct {
 
 // benchRun runs `matlens run` as a child process and reads its peak RSS
 // from the kernel's rusage.
-func benchRun(ctx context.Context, self, dsn, db string) (runResult, error) {
-	cmd := exec.CommandContext(ctx, self, "run", "--pg", dsn, "--db", db, "--log-level", "warn")
+func benchRun(ctx context.Context, bin, dsn, db string) (runResult, error) {
+	cmd := exec.CommandContext(ctx, bin, "run", "--pg", dsn, "--db", db, "--log-level", "warn")
 	var out strings.Builder
 	cmd.Stdout = &out
 	cmd.Stderr = &out

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"path/filepath"
@@ -17,8 +18,8 @@ import (
 // figure is reported, each cold run loads the whole fixture (none reuses a
 // file an earlier bench left in --dir, nor rows an interrupted bench
 // appended), and the incremental run starts from the cold file. --dir need
-// not exist yet. The test binary stands in for the matlens binary that
-// bench starts as its child.
+// not exist yet. The first pass times a matlens the bench builds itself,
+// the second the one named by --matlens.
 func TestBenchReportsEveryFigure(t *testing.T) {
 	ingesttest.NewPostgres(t) // skips, or fails under CI, when no server is up
 	admin := ingesttest.AdminDSN()
@@ -35,10 +36,10 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	t.Setenv(asCLIEnv, "1")
 	dir := filepath.Join(t.TempDir(), "not", "yet") // bench creates a missing --dir
 	var fetched string
 	for pass := range 2 { // the second pass finds the first one's files in dir
+		args := []string{"--pg", admin, "--rows", strconv.Itoa(rows), "--k", "2", "--dir", dir}
 		if pass == 1 {
 			// As a bench killed between its append and its clean-up leaves it.
 			ctx := context.Background()
@@ -49,8 +50,15 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 			if _, err := benchAppend(ctx, dsn, 100); err != nil {
 				t.Fatal(err)
 			}
+			bin, err := buildMatlens(ctx, io.Discard, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--matlens", bin)
 		}
-		code, out, errOut := runCLI(t, noEnv, "bench", "--pg", admin, "--rows", strconv.Itoa(rows), "--k", "2", "--dir", dir)
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr, noEnv)
+		out, errOut := stdout.String(), stderr.String()
 		if code != 0 {
 			t.Fatalf("pass %d: exit %d\n%s\n%s", pass, code, out, errOut)
 		}
@@ -82,6 +90,23 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 			fetched = m[1]
 		} else if m[1] != fetched {
 			t.Errorf("pass 1: cold runs loaded %s rows, pass 0 %s: rows appended by an interrupted bench were not removed", m[1], fetched)
+		}
+	}
+}
+
+func noEnv(string) string { return "" }
+
+// A bad flag is a usage error, before any server or build is touched.
+func TestBenchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"--pg", "postgres://x@127.0.0.1:1/x", "--k", "0"},
+		{"--pg", "postgres://x@127.0.0.1:1/x", "--rows", "10"},
+		{"--pg", "postgres://x@127.0.0.1:1/x", "extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr, noEnv); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, stderr.String())
 		}
 	}
 }
