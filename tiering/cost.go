@@ -46,22 +46,14 @@ type Usage struct {
 }
 
 func (u Usage) validate() error {
-	var errs []error
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{
+	errs := finiteNonNegative([]namedValue{
 		{"size_bytes", u.SizeBytes},
 		{"objects", u.Objects},
 		{"reads_per_month", u.ReadsPerMonth},
 		{"rewrites_per_month", u.RewritesPerMonth},
 		{"lifetime_months", u.LifetimeMonths},
 		{"history_days", u.HistoryDays},
-	} {
-		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			errs = append(errs, fmt.Errorf("%s must be a finite number >= 0, got %v", f.name, f.v))
-		}
-	}
+	})
 	if u.Objects > 0 && u.Objects < 1 {
 		errs = append(errs, fmt.Errorf("objects must be >= 1, got %v", u.Objects))
 	}

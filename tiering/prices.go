@@ -374,10 +374,7 @@ func (c *Class) validate() error {
 	if err := provenance(c.Region, c.AsOf, c.Source, c.Disputed, c.Note); err != nil {
 		add("%w", err)
 	}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{
+	errs = append(errs, finiteNonNegative([]namedValue{
 		{"storage_usd_per_gb_month", c.StorageUSDPerGBMonth},
 		{"retrieval_usd_per_gb", c.RetrievalUSDPerGB},
 		{"min_storage_days", c.MinStorageDays},
@@ -393,11 +390,7 @@ func (c *Class) validate() error {
 		{"monitoring_usd_per_1k_objects_month", c.MonitoringUSDPer1kObjectsMonth},
 		{"monitoring_min_object_bytes", c.MonitoringMinObjectBytes},
 		{"restore_latency_hours", c.RestoreLatencyHours},
-	} {
-		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			add("%s must be a finite number >= 0, got %v", f.name, f.v)
-		}
-	}
+	})...)
 	if c.NeedsRestore && c.RestoreLatencyHours <= 0 {
 		add("needs_restore requires restore_latency_hours > 0")
 	}
