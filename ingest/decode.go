@@ -382,29 +382,9 @@ func (d *Decoder) specific(de *fastjson.Object, ev *Event) error {
 	}
 	switch ev.Kind {
 	case KindMaterialization:
-		if esd == nil {
-			return decodeErrorf("%s without event_specific_data", typ)
-		}
-		m, err := optObject(esd, "materialization", typ)
-		if err != nil {
-			return err
-		}
-		if m == nil {
-			return decodeErrorf("%s without materialization", typ)
-		}
-		return d.assetEvent(m, ev, true)
+		return d.nestedAssetEvent(esd, "materialization", typ, ev)
 	case KindObservation:
-		if esd == nil {
-			return decodeErrorf("%s without event_specific_data", typ)
-		}
-		o, err := optObject(esd, "asset_observation", typ)
-		if err != nil {
-			return err
-		}
-		if o == nil {
-			return decodeErrorf("%s without asset_observation", typ)
-		}
-		return d.assetEvent(o, ev, true)
+		return d.nestedAssetEvent(esd, "asset_observation", typ, ev)
 	case KindPlanned:
 		if esd == nil {
 			return decodeErrorf("%s without event_specific_data", typ)
@@ -440,6 +420,22 @@ func (d *Decoder) specific(de *fastjson.Object, ev *Event) error {
 		return errorInfo(esd, ev)
 	}
 	return nil
+}
+
+// nestedAssetEvent reads the asset event that materializations and
+// observations wrap under key in event_specific_data; both are required.
+func (d *Decoder) nestedAssetEvent(esd *fastjson.Object, key, typ string, ev *Event) error {
+	if esd == nil {
+		return decodeErrorf("%s without event_specific_data", typ)
+	}
+	o, err := optObject(esd, key, typ)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return decodeErrorf("%s without %s", typ, key)
+	}
+	return d.assetEvent(o, ev, true)
 }
 
 // assetEvent reads an AssetMaterialization, AssetObservation or
