@@ -114,31 +114,64 @@ func commonFlags(fs *flag.FlagSet, cfg config, dbHelp string) (db *string, newLo
 	return db, configuredLogFlags(fs, cfg.Log)
 }
 
+// ingestCmdFlags are the flags cmdIngest and cmdRun share: the source, the
+// DuckDB file, the log flags, the ingest options and --max-rejects.
+type ingestCmdFlags struct {
+	src        sourceFlags
+	db         *string
+	newLogger  func(io.Writer) (*slog.Logger, error)
+	ingestOpts func() (ingest.Options, error)
+	maxRejects *int64
+}
+
+func addIngestCmdFlags(fs *flag.FlagSet, cfg config) ingestCmdFlags {
+	var f ingestCmdFlags
+	f.src = addSourceFlags(fs, cfg)
+	f.db, f.newLogger = commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
+	f.ingestOpts = ingestFlags(fs, cfg)
+	f.maxRejects = fs.Int64("max-rejects", cfg.Run.MaxRejects, "exit 5 when a run quarantines more rows than this (-1: any number)")
+	return f
+}
+
+// options checks the parsed flags and returns the ingest options.
+func (f ingestCmdFlags) options() (ingest.Options, error) {
+	opts, err := f.ingestOpts()
+	if err != nil {
+		return opts, err
+	}
+	if *f.db == "" {
+		return opts, usagef("--db is required (the DuckDB file to load into)")
+	}
+	return opts, nil
+}
+
+// checkRejects is the --max-rejects verdict on a finished ingest.
+func (f ingestCmdFlags) checkRejects(st ingest.Stats) error {
+	if *f.maxRejects >= 0 && st.RowsRejected > *f.maxRejects {
+		return rejectsError{rejected: st.RowsRejected, allowed: *f.maxRejects}
+	}
+	return nil
+}
+
 func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr io.Writer, getenv env) (err error) {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
 	}
 	fs := newFlagSet(name, stderr)
-	src := addSourceFlags(fs, cfg)
-	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
-	ingestOpts := ingestFlags(fs, cfg)
-	maxRejects := fs.Int64("max-rejects", cfg.Run.MaxRejects, "exit 5 when a run quarantines more rows than this (-1: any number)")
+	f := addIngestCmdFlags(fs, cfg)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	opts, err := ingestOpts()
+	opts, err := f.options()
 	if err != nil {
 		return err
 	}
-	if *db == "" {
-		return usagef("--db is required (the DuckDB file to load into)")
-	}
-	logger, err := newLogger(stderr)
+	logger, err := f.newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	file, st, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	file, st, err := ingestStage(ctx, stdout, stderr, f.src, *f.db, opts, logger)
 	if file != nil {
 		// Close checkpoints the file: its error is the run's error too.
 		defer func() { err = errors.Join(err, file.Close()) }()
@@ -146,10 +179,7 @@ func cmdIngest(ctx context.Context, name string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	if *maxRejects >= 0 && st.RowsRejected > *maxRejects {
-		return rejectsError{rejected: st.RowsRejected, allowed: *maxRejects}
-	}
-	return nil
+	return f.checkRejects(st)
 }
 
 // ingestStage opens the source and the DuckDB file (read-write, created if

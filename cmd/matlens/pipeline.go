@@ -18,20 +18,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return err
 	}
 	fs := newFlagSet("run", stderr)
-	src := addSourceFlags(fs, cfg)
-	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
-	ingestOpts := ingestFlags(fs, cfg)
-	maxRejects := fs.Int64("max-rejects", cfg.Run.MaxRejects, "exit 5 when a run quarantines more rows than this (-1: any number)")
+	f := addIngestCmdFlags(fs, cfg)
 	provider, policies := tieringFlags(fs, cfg)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	opts, err := ingestOpts()
+	opts, err := f.options()
 	if err != nil {
 		return err
-	}
-	if *db == "" {
-		return usagef("--db is required (the DuckDB file to load into)")
 	}
 	sheet, err := cfg.priceSheet()
 	if err != nil {
@@ -45,11 +39,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr)
+	logger, err := f.newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	file, ist, err := ingestStage(ctx, stdout, stderr, src, *db, opts, logger)
+	file, ist, err := ingestStage(ctx, stdout, stderr, f.src, *f.db, opts, logger)
 	if file != nil {
 		// Close checkpoints the file: its error is the run's error too.
 		defer func() { err = errors.Join(err, file.Close()) }()
@@ -71,8 +65,5 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	} else if err := recommendStage(ctx, stdout, file.Conn(), sheet, topts, *policies, logger); err != nil {
 		return err
 	}
-	if *maxRejects >= 0 && ist.RowsRejected > *maxRejects {
-		return rejectsError{rejected: ist.RowsRejected, allowed: *maxRejects}
-	}
-	return nil
+	return f.checkRejects(ist)
 }
