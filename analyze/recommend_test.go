@@ -12,13 +12,13 @@ import (
 	"github.com/matlens/matlens/tiering"
 )
 
-// TestRecommendWritesWhatTieringComputes: every priced row of
-// tier_recommendations carries the cost tiering's model gives for the
-// usage read straight from asset_stats, partitioned assets' own rows are
-// the sums of their partitions, and savings are never negative.
-func TestRecommendWritesWhatTieringComputes(t *testing.T) {
+// analyzedForRecommend loads the small fixture over 45 days (past the 30-day
+// observation window, so moves happen), analyzes it and returns the open
+// store with the default price sheet.
+func analyzedForRecommend(t *testing.T) (*sql.Conn, *tiering.PriceSheet) {
+	t.Helper()
 	o := smallFixture()
-	o.Days = 45 // past the 30-day observation window, so moves happen
+	o.Days = 45
 	path, _ := loadFixture(t, o)
 	conn := openStore(t, path)
 	runAnalyze(t, conn, nil)
@@ -26,6 +26,15 @@ func TestRecommendWritesWhatTieringComputes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return conn, sheet
+}
+
+// TestRecommendWritesWhatTieringComputes: every priced row of
+// tier_recommendations carries the cost tiering's model gives for the
+// usage read straight from asset_stats, partitioned assets' own rows are
+// the sums of their partitions, and savings are never negative.
+func TestRecommendWritesWhatTieringComputes(t *testing.T) {
+	conn, sheet := analyzedForRecommend(t)
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -139,15 +148,7 @@ func TestAnalyzeIsDeterministic(t *testing.T) {
 // history, the summed own rows, and stays with no cheaper class to compare
 // with), never 0, and set on every move.
 func TestRecommendBreakEvenNullWhereNoFigure(t *testing.T) {
-	o := smallFixture()
-	o.Days = 45
-	path, _ := loadFixture(t, o)
-	conn := openStore(t, path)
-	runAnalyze(t, conn, nil)
-	sheet, err := tiering.DefaultPriceSheet()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, sheet := analyzedForRecommend(t)
 	ctx := context.Background()
 	if _, _, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil); err != nil {
 		t.Fatal(err)
