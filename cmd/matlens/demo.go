@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,19 @@ import (
 	"github.com/matlens/matlens/cmd/matlens/report"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
+	isql "github.com/matlens/matlens/sql"
 	"github.com/matlens/matlens/sql/duckfile"
+)
+
+// The demo's own queries.
+var (
+	demoFindingsCostSQL      = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_cost.sql")
+	demoFindingsSavingsSQL   = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_savings.sql")
+	demoFindingsGuideLossSQL = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_guide_loss.sql")
+	demoFindingsAlertsSQL    = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_alerts.sql")
+	demoTableCountsSQL       = isql.MustRead(isql.DuckDB, "duckdb/demo_table_counts.sql")
+	demoFileTablesSQL        = isql.MustRead(isql.DuckDB, "duckdb/demo_file_tables.sql")
+	demoForeignSourcesSQL    = isql.MustRead(isql.DuckDB, "duckdb/demo_foreign_sources.sql")
 )
 
 // demoSource names the built-in dataset in ingest_state; the demo only ever
@@ -165,30 +178,19 @@ func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 		title, sql string
 		format     func(cols []sql.NullString) string
 	}{
-		{"Assets that cost most to store (per month, current class)",
-			`SELECT asset_key, current_class, printf('%.2f', cost_now_usd_month), printf('%.1f', size_gb)
-			 FROM tier_recommendations WHERE partition IS NULL AND cost_now_usd_month IS NOT NULL
-			 ORDER BY cost_now_usd_month DESC LIMIT 5`,
+		{"Assets that cost most to store (per month, current class)", demoFindingsCostSQL,
 			func(c []sql.NullString) string {
 				return fmt.Sprintf("%-34s $%8s/month  %8s GB in %s", c[0].String, c[2].String, c[3].String, c[1].String)
 			}},
-		{"Biggest savings (moves that pay back within the horizon)",
-			`SELECT asset_key || coalesce(' [' || partition || ']', ''), recommended_class, printf('%.2f', savings_usd_month), reason
-			 FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 5`,
+		{"Biggest savings (moves that pay back within the horizon)", demoFindingsSavingsSQL,
 			func(c []sql.NullString) string {
 				return fmt.Sprintf("%-34s -> %-13s saves $%s/month: %s", c[0].String, c[1].String, c[2].String, c[3].String)
 			}},
-		{"Where the guide's naive tiering would lose money",
-			`SELECT asset_key || coalesce(' [' || partition || ']', ''), guide_tier, printf('%.2f', guide_claimed_savings_usd_month),
-			        printf('%.2f', guide_cost_usd_month - cost_now_usd_month)
-			 FROM tier_recommendations
-			 WHERE guide_tier <> current_class AND action <> 'size unknown' AND guide_cost_usd_month > cost_now_usd_month AND guide_claimed_savings_usd_month > 0
-			 ORDER BY guide_cost_usd_month - cost_now_usd_month DESC LIMIT 3`,
+		{"Where the guide's naive tiering would lose money", demoFindingsGuideLossSQL,
 			func(c []sql.NullString) string {
 				return fmt.Sprintf("%-34s guide says %s saves $%s/month; it would cost $%s/month more", c[0].String, c[1].String, c[2].String, c[3].String)
 			}},
-		{"Alerts",
-			`SELECT severity, asset_key, message FROM alerts ORDER BY severity = 'critical' DESC, asset_key LIMIT 6`,
+		{"Alerts", demoFindingsAlertsSQL,
 			func(c []sql.NullString) string {
 				return fmt.Sprintf("%-8s %s: %s", c[0].String, c[1].String, c[2].String)
 			}},
@@ -240,21 +242,15 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 	}
 	defer file.Close()
 	db := file.Conn()
-	var foreign, sources int
-	var demoState bool
-	// The names are constants of this file, so they can be written in.
-	known := "'" + strings.Join(demoTables, "', '") + "'"
-	err = db.QueryRowContext(ctx, `
-		SELECT count(*) FILTER (WHERE table_name NOT IN (`+known+`)),
-		       count(*) FILTER (WHERE table_name = 'ingest_state') > 0
-		FROM duckdb_tables()`).Scan(&foreign, &demoState)
+	foreign, demoState, err := fileTables(ctx, db)
 	if err != nil {
 		return refuse(fmt.Sprintf("cannot be inspected (%v)", err))
 	}
 	if foreign > 0 || !demoState {
 		return refuse("holds tables the demo did not write")
 	}
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM ingest_state WHERE source <> $1", demoSource).Scan(&sources); err != nil {
+	var sources int
+	if err := db.QueryRowContext(ctx, demoForeignSourcesSQL, demoSource).Scan(&sources); err != nil {
 		return refuse(fmt.Sprintf("cannot be inspected (%v)", err))
 	}
 	if sources > 0 {
@@ -271,37 +267,57 @@ func removeEarlierDemo(ctx context.Context, path string) error {
 	return nil
 }
 
-// demoTables are the tables a demo run leaves in its file; a file with any
-// other table is not the demo's to replace.
-var demoTables = []string{
-	"materializations", "observations", "materialization_planned", "handled_outputs", "asset_reads",
-	"step_events", "run_events", "step_executions", "materialization_exec", "runs", "run_spans", "output_producers",
-	"ingest_state", "ingest_runs", "rejected_events",
-	"asset_stats", "asset_stats_history", "alerts", "alerts_history", "capacity_plan", "capacity_plan_history",
-	"tier_recommendations", "tier_recommendations_history", "tier_savings_summary", "tier_savings_summary_history",
+// fileTables counts the tables of the file that matlens' schema does not
+// create, and says whether the file has ingest_state, without which it is
+// not a matlens file at all.
+func fileTables(ctx context.Context, db *sql.Conn) (foreign int, hasState bool, err error) {
+	rows, err := db.QueryContext(ctx, demoFileTablesSQL)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return 0, false, err
+		}
+		if !slices.Contains(demoTables, name) {
+			foreign++
+		}
+		hasState = hasState || name == "ingest_state"
+	}
+	return foreign, hasState, rows.Err()
 }
+
+// demoTables are the tables a demo run may leave in its file, read from the
+// schema's own statements; a file with any other table is not the demo's to
+// replace.
+var demoTables = isql.DuckDBTables()
 
 // printTableCounts shows what the load produced, table by table.
 func printTableCounts(ctx context.Context, w io.Writer, conn *sql.Conn) error {
-	for _, q := range []struct{ label, sql string }{
-		{"materializations", "SELECT count(*) FROM materializations"},
-		{"assets", "SELECT count(DISTINCT asset_key) FROM materializations"},
-		{"materializations without a size", "SELECT count(*) FROM materializations WHERE size_bytes IS NULL"},
-		{"observations", "SELECT count(*) FROM observations"},
-		{"asset reads", "SELECT count(*) FROM asset_reads"},
-		{"asset reads unresolved", "SELECT count(*) FROM asset_reads WHERE resolution = 'unresolved'"},
-		{"step executions", "SELECT count(*) FROM step_executions"},
-		{"step executions failed", "SELECT count(*) FROM step_executions WHERE status = 'failure'"},
-		{"step executions retried", "SELECT count(*) FROM step_executions WHERE status = 'retried'"},
-		{"shared (multi-asset) step executions", "SELECT count(*) FROM step_executions WHERE shared_step"},
-		{"runs", "SELECT count(*) FROM runs"},
-		{"rejected events", "SELECT count(*) FROM rejected_events"},
-	} {
-		var n int64
-		if err := conn.QueryRowContext(ctx, q.sql).Scan(&n); err != nil {
-			return fmt.Errorf("count %s: %w", q.label, err)
-		}
-		fmt.Fprintf(w, "  %-38s %10d\n", q.label, n)
+	rows, err := conn.QueryContext(ctx, demoTableCountsSQL)
+	if err != nil {
+		return fmt.Errorf("count tables: %w", err)
+	}
+	defer rows.Close()
+	labels, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("count tables: %w", err)
+	}
+	if !rows.Next() {
+		return fmt.Errorf("count tables: %w", errors.Join(rows.Err(), errors.New("no row")))
+	}
+	counts := make([]int64, len(labels))
+	ptrs := make([]any, len(labels))
+	for i := range counts {
+		ptrs[i] = &counts[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return fmt.Errorf("count tables: %w", err)
+	}
+	for i, label := range labels {
+		fmt.Fprintf(w, "  %-38s %10d\n", label, counts[i])
 	}
 	return nil
 }

@@ -1,0 +1,5 @@
+-- The demo's "Assets that cost most to store": the five whole assets with
+-- the highest monthly cost in their current class.
+SELECT asset_key, current_class, printf('%.2f', cost_now_usd_month), printf('%.1f', size_gb)
+FROM tier_recommendations WHERE partition IS NULL AND cost_now_usd_month IS NOT NULL
+ORDER BY cost_now_usd_month DESC LIMIT 5
