@@ -74,32 +74,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return exitOK
 	}
 	cmd, rest := args[0], args[1:]
-	var err error
-	switch cmd {
-	case "ingest":
-		err = cmdIngest(ctx, cmd, rest, stdout, stderr, getenv)
-	case "run":
-		err = cmdRun(ctx, rest, stdout, stderr, getenv)
-	case "recommend":
-		err = cmdRecommend(ctx, rest, stdout, stderr, getenv)
-	case "report":
-		err = cmdReport(ctx, rest, stdout, stderr, getenv)
-	case "analyze":
-		err = cmdAnalyze(ctx, rest, stdout, stderr, getenv)
-	case "plan":
-		err = cmdPlan(ctx, rest, stdout, stderr, getenv)
-	case "demo":
-		err = cmdDemo(ctx, rest, stdout, stderr, getenv)
-	case "fixtures":
-		err = cmdFixtures(ctx, rest, stdout, stderr, getenv)
-	case "prices":
-		err = cmdPrices(rest, stdout, stderr, getenv)
-	case "config":
-		err = cmdConfig(rest, stdout, stderr, getenv)
-	default:
-		err = usagef("unknown command %q (see matlens --help)", cmd)
+	do, ok := commands[cmd]
+	if !ok {
+		return exitCode(usagef("unknown command %q (see matlens --help)", cmd), stderr)
 	}
-	return exitCode(err, stderr)
+	return exitCode(do(ctx, rest, stdout, stderr, getenv), stderr)
+}
+
+// command runs one subcommand on the arguments after its name.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error
+
+// commands are the subcommands by name, as the usage text lists them.
+var commands = map[string]command{
+	"ingest": func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+		return cmdIngest(ctx, "ingest", args, stdout, stderr, getenv)
+	},
+	"run":       cmdRun,
+	"recommend": cmdRecommend,
+	"report":    cmdReport,
+	"analyze":   cmdAnalyze,
+	"plan":      cmdPlan,
+	"demo":      cmdDemo,
+	"fixtures":  cmdFixtures,
+	"prices": func(_ context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+		return cmdPrices(args, stdout, stderr, getenv)
+	},
+	"config": func(_ context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+		return cmdConfig(args, stdout, stderr, getenv)
+	},
 }
 
 // exitCode prints err once and maps it to the documented exit code.
