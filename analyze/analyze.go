@@ -216,12 +216,6 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 	return st, nil
 }
 
-// validSize says whether s is a size duckfile.ParseSize reads.
-func validSize(s string) bool {
-	_, err := duckfile.ParseSize(s)
-	return err == nil
-}
-
 // publish replaces the derived tables and this as_of's history in one
 // transaction.
 func publish(ctx context.Context, conn *sql.Conn) (err error) {

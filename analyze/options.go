@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/matlens/matlens/sql/duckfile"
 	"github.com/matlens/matlens/tiering"
 )
 
@@ -138,8 +139,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--retention-days must be >= 0, got %v", o.RetentionDays)
 	case !(o.ComputeUSDPerHour >= 0) || math.IsInf(o.ComputeUSDPerHour, 0):
 		return fmt.Errorf("--compute-usd-per-hour must be >= 0, got %v", o.ComputeUSDPerHour)
-	case o.MemoryLimit != "" && !validSize(o.MemoryLimit):
-		return fmt.Errorf("analyze.duckdb_memory_limit: %q is not a size such as 256MB, 1.5GB or 512MiB", o.MemoryLimit)
+	case o.MemoryLimit != "" && !duckfile.ValidSize(o.MemoryLimit):
+		_, err := duckfile.ParseSize(o.MemoryLimit)
+		return fmt.Errorf("analyze.duckdb_memory_limit: %w", err)
 	case len(o.EgressUSDPerGB) == 0:
 		return errors.New("egress prices: at least one provider is needed")
 	}

@@ -15,11 +15,6 @@ import (
 	"github.com/matlens/matlens/sql/duckfile"
 )
 
-func validSize(s string) bool {
-	_, err := duckfile.ParseSize(s)
-	return err == nil
-}
-
 // Options configure the ingest stage.
 type Options struct {
 	// BatchRows and BatchBytes are the ceilings at which a batch is flushed
@@ -73,8 +68,9 @@ func (o Options) Validate() error {
 		return errors.New("ingest: DeriveEveryRows must be > 0")
 	case o.ReReadWindow < 0:
 		return errors.New("ingest.reread_window must be >= 0")
-	case o.DuckDBMemoryLimit != "" && !validSize(o.DuckDBMemoryLimit):
-		return fmt.Errorf("ingest.duckdb_memory_limit: %q is not a size such as 256MB, 1.5GB or 512MiB", o.DuckDBMemoryLimit)
+	case o.DuckDBMemoryLimit != "" && !duckfile.ValidSize(o.DuckDBMemoryLimit):
+		_, err := duckfile.ParseSize(o.DuckDBMemoryLimit)
+		return fmt.Errorf("ingest.duckdb_memory_limit: %w", err)
 	}
 	return nil
 }

@@ -33,6 +33,12 @@ func ParseSize(s string) (int64, error) {
 	return n, nil
 }
 
+// ValidSize says whether ParseSize reads s, for a validation switch.
+func ValidSize(s string) bool {
+	_, err := ParseSize(s)
+	return err == nil
+}
+
 // SetMemoryLimit sets DuckDB's memory_limit on conn, in bytes.
 func SetMemoryLimit(ctx context.Context, conn *sql.Conn, bytes int64) error {
 	// SET takes no parameters; bytes is a number, so nothing is spliced.
