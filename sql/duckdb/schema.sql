@@ -219,3 +219,42 @@ CREATE TABLE IF NOT EXISTS rejected_events (
     excerpt      VARCHAR NOT NULL,
     rejected_at  TIMESTAMP NOT NULL
 );
+
+-- Object-store snapshots (ingest/objects): one row per object, noncurrent
+-- version or delete marker a source reported. Each source's rows are
+-- replaced in one transaction by its next load.
+CREATE TABLE IF NOT EXISTS storage_objects (
+    -- the source's identity: kind and location, credentials removed
+    source            VARCHAR NOT NULL,
+    -- aws | gcp | azure | local
+    provider          VARCHAR NOT NULL,
+    -- bucket or container; '' for local files
+    bucket            VARCHAR NOT NULL,
+    -- decoded object name; a local file's absolute path
+    key               VARCHAR NOT NULL,
+    -- version id / generation; NULL where the source has no versions
+    version           VARCHAR,
+    size_bytes        BIGINT NOT NULL,
+    -- the provider's class as reported; NULL when the source does not say
+    storage_class     VARCHAR,
+    -- S3 Intelligent-Tiering access tier; NULL otherwise
+    access_tier       VARCHAR,
+    last_modified     TIMESTAMP,
+    is_latest         BOOLEAN NOT NULL,
+    is_delete_marker  BOOLEAN NOT NULL,
+    snapshot_at       TIMESTAMP NOT NULL
+);
+
+-- The last successful load of each object source.
+CREATE TABLE IF NOT EXISTS storage_sources (
+    source          VARCHAR PRIMARY KEY,
+    kind            VARCHAR NOT NULL,
+    provider        VARCHAR NOT NULL,
+    snapshot_at     TIMESTAMP NOT NULL,
+    loaded_at       TIMESTAMP NOT NULL,
+    files           INTEGER NOT NULL,
+    objects         BIGINT NOT NULL,
+    bytes           BIGINT NOT NULL,
+    noncurrent      BIGINT NOT NULL,
+    delete_markers  BIGINT NOT NULL
+);
