@@ -5,13 +5,11 @@ import (
 	"errors"
 )
 
-// The readers below are filled in by their own files; until then a source
-// of their kind fails clearly.
+// errNotBuilt is what a source kind whose reader is not written yet fails with.
 var errNotBuilt = errors.New("this source kind is not built yet")
 
-func readS3Inventory(ctx context.Context, src Source, s *Snapshot) error    { return errNotBuilt }
-func readGCSInventory(ctx context.Context, src Source, s *Snapshot) error   { return errNotBuilt }
-func readAzureInventory(ctx context.Context, src Source, s *Snapshot) error { return errNotBuilt }
+// Filled in by the live listings; until then a source of their kind fails
+// clearly.
 func listS3(ctx context.Context, src Source, bucket, prefix string, s *Snapshot) error {
 	return errNotBuilt
 }
