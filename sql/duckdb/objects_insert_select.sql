@@ -1,4 +1,4 @@
--- The objects of inventory files DuckDB reads itself. {{select}} is the
+-- The objects of inventory files DuckDB reads itself. The placeholder below is the
 -- reader's SELECT (read_csv / read_parquet over the report's data files)
 -- yielding the columns below by name. $1 source id, $2 provider,
 -- $3 snapshot_at; the reader's own parameters follow.
