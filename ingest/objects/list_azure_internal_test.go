@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 )
 
 func TestRedactKeepsSecretsOutOfTransportErrors(t *testing.T) {
@@ -37,5 +39,32 @@ func TestWithBlobEndpoint(t *testing.T) {
 	}
 	if s := connStringSecrets(cs); len(s) != 1 || s[0] != "k==" {
 		t.Fatalf("connStringSecrets = %q, want the account key", s)
+	}
+}
+
+// Azurite has no blob versions, so the version fields are checked here.
+func TestAzureObjectVersions(t *testing.T) {
+	name, v1, v2 := "raw/x", "2026-01-01T00:00:00.0000000Z", "2026-02-01T00:00:00.0000000Z"
+	yes, no := true, false
+	var size int64 = 9
+	tier := container.AccessTierCool
+	cases := []struct {
+		item     container.BlobItem
+		versions bool
+		want     Object
+	}{
+		{container.BlobItem{Name: &name, Properties: &container.BlobProperties{ContentLength: &size, AccessTier: &tier}}, false,
+			Object{Bucket: "c", Key: name, Size: 9, StorageClass: "Cool", IsLatest: true}},
+		{container.BlobItem{Name: &name, VersionID: &v2, IsCurrentVersion: &yes}, true,
+			Object{Bucket: "c", Key: name, Version: v2, IsLatest: true}},
+		{container.BlobItem{Name: &name, VersionID: &v1, IsCurrentVersion: &no}, true,
+			Object{Bucket: "c", Key: name, Version: v1}},
+		{container.BlobItem{Name: &name, VersionID: &v1}, true,
+			Object{Bucket: "c", Key: name, Version: v1}},
+	}
+	for i, c := range cases {
+		if got := azureObject("c", &c.item, c.versions); got != c.want {
+			t.Errorf("case %d: %+v, want %+v", i, got, c.want)
+		}
 	}
 }
