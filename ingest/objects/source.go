@@ -49,8 +49,9 @@ type Source struct {
 	// Region is the S3 region; "" takes it from the standard AWS chain.
 	Region string
 	// Versions lists every version and delete marker of a live S3 or GCS
-	// bucket (S3 ListObjectVersions needs s3:ListBucketVersions) instead of
-	// the current objects only.
+	// bucket (S3 ListObjectVersions needs s3:ListBucketVersions), or every
+	// blob version of an Azure container, instead of the current objects
+	// only.
 	Versions bool
 	// PathStyle addresses S3 buckets in the path (http://host/bucket/key),
 	// which most S3-compatible servers need; set when Endpoint is.

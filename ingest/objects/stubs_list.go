@@ -16,6 +16,3 @@ func listS3(ctx context.Context, src Source, bucket, prefix string, s *Snapshot)
 func listGCS(ctx context.Context, src Source, bucket, prefix string, s *Snapshot) error {
 	return errNotBuilt
 }
-func listAzure(ctx context.Context, src Source, bucket, prefix string, s *Snapshot) error {
-	return errNotBuilt
-}
