@@ -155,6 +155,10 @@ func Run(ctx context.Context, conn *sql.Conn, opts Options, logger *slog.Logger)
 		return st, fmt.Errorf("aggregate facts: %w", err)
 	}
 	done("aggregate facts")
+	if err := storage(ctx, conn, opts); err != nil {
+		return st, err
+	}
+	done("asset storage")
 	var maxKey sql.NullInt64
 	if err := conn.QueryRowContext(ctx,
 		"SELECT count(*) FILTER (WHERE partition IS NULL), count(*) FILTER (WHERE partition IS NOT NULL), max(key_id) FROM analyze_base",

@@ -54,6 +54,15 @@ type Options struct {
 	// ComputeUSDPerHour prices step seconds.
 	ComputeUSDPerHour float64
 
+	// LocationKeys are the materialization metadata keys an asset's
+	// location is read from, in order of preference; nil means
+	// DefaultLocationKeys.
+	LocationKeys []string
+	// OrphanPrefixes are further prefixes (s3://bucket/prefix, ...) under
+	// which objects no asset points to are reported as orphans, beside the
+	// longest common prefix of each bucket's locations.
+	OrphanPrefixes []string
+
 	// MemoryLimit is DuckDB's memory_limit for analyze, in the size grammar
 	// of duckfile.ParseSize; "" leaves the connection's setting alone. Analyze's
 	// memory grows with the history it reads (see docs/performance.md):

@@ -1,5 +1,18 @@
 -- Drop analyze's temp tables (they live on the connection otherwise).
 DROP TABLE IF EXISTS analyze_capacity;
+DROP TABLE IF EXISTS analyze_orphans;
+DROP TABLE IF EXISTS analyze_asset_storage;
+DROP TABLE IF EXISTS analyze_covered;
+DROP TABLE IF EXISTS analyze_location_classes;
+DROP TABLE IF EXISTS analyze_location_totals;
+DROP TABLE IF EXISTS analyze_object_groups;
+DROP TABLE IF EXISTS analyze_object_sources;
+DROP TABLE IF EXISTS analyze_prefixes;
+DROP TABLE IF EXISTS analyze_location_ids;
+DROP TABLE IF EXISTS analyze_locations;
+DROP MACRO IF EXISTS matlens_location_provider;
+DROP MACRO IF EXISTS matlens_location_bucket;
+DROP MACRO IF EXISTS matlens_location_key;
 DROP TABLE IF EXISTS analyze_alerts;
 DROP TABLE IF EXISTS analyze_stats;
 DROP TABLE IF EXISTS analyze_gonum;
@@ -12,3 +25,5 @@ DROP TABLE IF EXISTS analyze_params;
 RESET VARIABLE matlens_as_of;
 RESET VARIABLE matlens_window_days;
 RESET VARIABLE matlens_window_start;
+RESET VARIABLE matlens_location_paths;
+RESET VARIABLE matlens_orphan_roots;

@@ -86,3 +86,54 @@ CREATE TABLE IF NOT EXISTS capacity_plan (
 );
 
 CREATE TABLE IF NOT EXISTS capacity_plan_history AS SELECT * FROM capacity_plan WITH NO DATA;
+
+-- Where each asset's bytes are, measured from the loaded object snapshots
+-- (storage_objects) at the location its latest materialization records.
+CREATE TABLE IF NOT EXISTS asset_storage (
+    as_of               TIMESTAMP NOT NULL,
+    asset_key           VARCHAR NOT NULL,
+    -- NULL on the asset's own row (which sums its distinct locations)
+    partition           VARCHAR,
+    location            VARCHAR,
+    provider            VARCHAR,
+    bucket              VARCHAR,
+    -- current objects: the latest version of each, delete markers excluded
+    bytes               BIGINT NOT NULL,
+    objects             BIGINT NOT NULL,
+    noncurrent_bytes    BIGINT NOT NULL,
+    noncurrent_objects  BIGINT NOT NULL,
+    delete_markers      BIGINT NOT NULL,
+    bytes_by_class      MAP(VARCHAR, BIGINT),
+    -- the class holding most of the current bytes
+    storage_class       VARCHAR,
+    last_modified       TIMESTAMP,
+    -- exact (one object at the location) | prefix (objects below it) |
+    -- none (the bucket is loaded but nothing is there)
+    matched_by          VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asset_storage_history AS SELECT * FROM asset_storage WITH NO DATA;
+
+-- Objects no asset's current location takes, under the prefixes Dagster
+-- writes to, and the noncurrent versions and delete markers under live
+-- ones. recommend prices them (cost, action, savings).
+CREATE TABLE IF NOT EXISTS orphaned_objects (
+    as_of               TIMESTAMP NOT NULL,
+    prefix              VARCHAR NOT NULL,
+    provider            VARCHAR NOT NULL,
+    bucket              VARCHAR NOT NULL,
+    -- no current materialization | noncurrent version | delete marker
+    reason              VARCHAR NOT NULL,
+    storage_class       VARCHAR NOT NULL,
+    objects             BIGINT NOT NULL,
+    bytes               BIGINT NOT NULL,
+    newest_modified     TIMESTAMP,
+    cost_usd_month      DOUBLE,
+    -- delete | archive, with what it saves a month
+    action              VARCHAR,
+    savings_usd_month   DOUBLE
+);
+
+-- Where asset_stats' size came from: object store (measured, see
+-- asset_storage) | metadata (the size the materialization recorded) | NULL.
+ALTER TABLE asset_stats ADD COLUMN IF NOT EXISTS size_source VARCHAR;
+ALTER TABLE asset_stats_history ADD COLUMN IF NOT EXISTS size_source VARCHAR;

@@ -18,8 +18,10 @@ SELECT getvariable('matlens_as_of') AS as_of, b.asset_key, b.partition,
        g.exec_p50 AS exec_time_s_p50, g.exec_p95 AS exec_time_s_p95, g.exec_p99 AS exec_time_s_p99,
        g.exec_max AS exec_time_s_max, g.exec_latest AS exec_time_s_latest,
        g.exec_baseline_median AS exec_time_s_baseline_median,
-       b.size_known, coalesce(g.size_n, 0) AS size_samples,
-       CAST(round(g.size_latest) AS BIGINT) AS size_bytes_latest,
+       b.size_known OR st.asset_key IS NOT NULL AS size_known, coalesce(g.size_n, 0) AS size_samples,
+       -- Measured bytes win over the size a materialization recorded.
+       CASE WHEN st.asset_key IS NOT NULL THEN st.bytes ELSE CAST(round(g.size_latest) AS BIGINT) END AS size_bytes_latest,
+       CASE WHEN st.asset_key IS NOT NULL THEN 'object store' WHEN g.size_latest IS NOT NULL THEN 'metadata' END AS size_source,
        g.size_mean AS size_bytes_mean,
        CAST(round(g.size_max) AS BIGINT) AS size_bytes_max,
        g.size_growth AS size_growth_bytes_per_day,
@@ -42,4 +44,5 @@ SELECT getvariable('matlens_as_of') AS as_of, b.asset_key, b.partition,
        b.compute_seconds_in_window / b.win_days AS compute_seconds_per_day,
        b.first_seen, b.last_materialized, b.last_read, b.history_days, b.shared_step
 FROM b LEFT JOIN analyze_gonum g USING (key_id)
+LEFT JOIN analyze_asset_storage st ON st.asset_key = b.asset_key AND st.partition IS NOT DISTINCT FROM b.partition
 ORDER BY b.key_id;
