@@ -17,6 +17,8 @@ import (
 // shrinks to a fraction, which matters across millions of objects.
 var gcsListAttrs = []string{"Name", "Size", "StorageClass", "Updated", "Generation", "Deleted"}
 
+const gcsPageSize = 1000
+
 // listGCS lists the live objects under prefix, or with src.Versions every
 // generation, noncurrent ones included. A custom endpoint is taken to be
 // an emulator (fake-gcs-server), which wants no credentials; otherwise the
@@ -39,6 +41,9 @@ func listGCS(ctx context.Context, src Source, bucket, prefix string, s *Snapshot
 	}
 	c := &listCounter{s: s, location: location}
 	it := client.Bucket(bucket).Objects(ctx, q)
+	// GCS pages at 1,000 by default; emulators answer a request without
+	// maxResults in one response however large, so ask for pages always.
+	it.PageInfo().MaxSize = gcsPageSize
 	for {
 		attrs, err := it.Next()
 		if errors.Is(err, iterator.Done) {
