@@ -149,7 +149,7 @@ func s3Error(what, permission string, err error) error {
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken":
 		return fmt.Errorf("%s: the AWS credentials are not valid for this endpoint; check AWS_PROFILE / AWS_ACCESS_KEY_ID: %w", what, err)
 	case "NoSuchBucket":
-		return fmt.Errorf("%s: the bucket does not exist (or is in another account or endpoint): %w", what, err)
+		return fmt.Errorf("%s does not exist (or is in another account, region or endpoint): %w", what, err)
 	case "NoSuchKey", "NotFound":
 		return fmt.Errorf("%s: no such object: %w", what, err)
 	}
