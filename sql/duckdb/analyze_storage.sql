@@ -70,11 +70,13 @@ asset_prefix AS (
     SELECT asset_key, provider, bucket,
            array_to_string(string_split(any_value(key), '/')[1:max(d)], '/') AS key
     FROM (
-        SELECT asset_key, provider, bucket, d, count(DISTINCT array_to_string(string_split(key, '/')[1:d], '/')) AS n, any_value(key) AS key
+        SELECT asset_key, provider, bucket, d, count(DISTINCT array_to_string(string_split(key, '/')[1:d], '/')) AS n,
+               count(DISTINCT key) AS located, any_value(key) AS key
         FROM located, range(1, len(string_split(key, '/')) + 1) r(d)
         GROUP BY ALL
     )
-    WHERE n = 1
+    JOIN (SELECT asset_key, count(DISTINCT key) AS locations FROM located GROUP BY ALL) USING (asset_key)
+    WHERE n = 1 AND located = locations
     GROUP BY ALL
 ),
 own_location AS (

@@ -79,14 +79,19 @@ WITH ancestors AS (
            array_to_string(string_split(l.key, '/')[1:d], '/') AS prefix
     FROM analyze_location_ids l, range(1, l.depth + 1) r(d)
 ),
-lcp AS (
-    SELECT provider, bucket, max(d) AS depth
-    FROM (SELECT provider, bucket, d, count(DISTINCT prefix) AS n FROM ancestors GROUP BY ALL)
-    WHERE n = 1
-    GROUP BY ALL
-),
 bucket_locations AS (
     SELECT provider, bucket, count(*) AS locations FROM analyze_location_ids GROUP BY ALL
+),
+-- The deepest depth at which every location of the bucket has the same
+-- prefix (a location shallower than d has no prefix there, so it must
+-- count all of them).
+lcp AS (
+    SELECT provider, bucket, max(d) AS depth
+    FROM (SELECT provider, bucket, d, count(DISTINCT prefix) AS n, count(*) AS located
+          FROM ancestors GROUP BY ALL)
+    JOIN bucket_locations USING (provider, bucket)
+    WHERE n = 1 AND located = locations
+    GROUP BY ALL
 ),
 roots AS (
     SELECT DISTINCT a.provider, a.bucket, a.prefix, a.d AS depth

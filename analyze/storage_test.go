@@ -1,0 +1,198 @@
+package analyze_test
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/matlens/matlens/fixtures"
+	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/ingest/objects"
+	"github.com/matlens/matlens/sql/duckfile"
+)
+
+// storageDB loads the small fixture deployment, its bucket's inventory
+// (S3 Inventory, CSV, all versions) and analyzes it.
+func storageDB(t *testing.T) (*sql.Conn, *fixtures.ObjectSet) {
+	t.Helper()
+	ctx := context.Background()
+	o := smallFixture()
+	path, _ := loadFixture(t, o)
+	set, err := fixtures.DeploymentObjects(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := fixtures.WriteS3Inventory(t.TempDir(), fixtures.ObjectBucket,
+		fixtures.InventoryOptions{Versions: true, At: set.At, RowsPerFile: 500}, slices.Values(set.Objects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := duckfile.Open(ctx, path, duckfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if _, err := ingest.NewStore(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objects.Load(ctx, f, objects.Source{Kind: objects.KindS3Inventory, Location: manifest}, objects.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	runAnalyze(t, f.Conn(), nil)
+	return f.Conn(), set
+}
+
+// current sums the current objects at key or under it on '/' boundaries,
+// straight from the inventory the fixture wrote: the independent answer.
+func current(set *fixtures.ObjectSet, key string) (bytes, objects int64) {
+	for _, o := range set.Objects {
+		if o.IsLatest && !o.IsDeleteMarker && (o.Key == key || strings.HasPrefix(o.Key, key+"/")) {
+			bytes += o.Size
+			objects++
+		}
+	}
+	return bytes, objects
+}
+
+func TestAssetStorageMatchesTheInventoryToTheByte(t *testing.T) {
+	conn, set := storageDB(t)
+	type row struct{ bytes, objects int64 }
+	want := map[string]row{}
+	ownKeys := map[string]map[string]bool{}
+	for loc, key := range set.Locations {
+		asset, partition, _ := strings.Cut(loc, "|")
+		b, n := current(set, key)
+		if partition != "" {
+			want[loc] = row{b, n}
+		}
+		if ownKeys[asset] == nil {
+			ownKeys[asset] = map[string]bool{}
+		}
+		ownKeys[asset][key] = true
+	}
+	for asset, keys := range ownKeys {
+		var r row
+		for k := range keys {
+			b, n := current(set, k)
+			r.bytes, r.objects = r.bytes+b, r.objects+n
+		}
+		want[asset] = r
+	}
+
+	rows, err := conn.QueryContext(context.Background(),
+		"SELECT asset_key, coalesce(partition, ''), bytes, objects, matched_by FROM asset_storage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]row{}
+	matched := map[string]string{}
+	for rows.Next() {
+		var asset, partition, by string
+		var r row
+		if err := rows.Scan(&asset, &partition, &r.bytes, &r.objects, &by); err != nil {
+			t.Fatal(err)
+		}
+		loc := asset
+		if partition != "" {
+			loc += "|" + partition
+		}
+		got[loc] = r
+		matched[loc] = by
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("asset_storage has %d rows, want %d", len(got), len(want))
+	}
+	for loc, w := range want {
+		if got[loc] != w {
+			t.Errorf("%s: %+v, want %+v (independent sum of the inventory)", loc, got[loc], w)
+		}
+	}
+	for _, a := range set.Gone {
+		if matched[a] != "none" || got[a].bytes != 0 {
+			t.Errorf("gone asset %s: matched_by %q, %d bytes; want none, 0", a, matched[a], got[a].bytes)
+		}
+	}
+	for _, a := range set.Directories {
+		if matched[a] != "prefix" {
+			t.Errorf("directory asset %s: matched_by %q, want prefix", a, matched[a])
+		}
+	}
+	if len(set.Gone) == 0 || len(set.Directories) == 0 {
+		t.Fatalf("the fixture plants no gone (%v) or no directory (%v) assets", set.Gone, set.Directories)
+	}
+}
+
+func TestOrphansAreExactlyThePlantedOnes(t *testing.T) {
+	conn, set := storageDB(t)
+	rows, err := conn.QueryContext(context.Background(),
+		"SELECT DISTINCT prefix FROM orphaned_objects WHERE reason = 'no current materialization' ORDER BY prefix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p)
+	}
+	var want []string
+	for _, p := range set.Orphans {
+		want = append(want, "s3://"+fixtures.ObjectBucket+"/"+p)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("orphan prefixes %v, want the planted %v", got, want)
+	}
+	var outside, noncurrent int64
+	if err := conn.QueryRowContext(context.Background(), `
+SELECT count(*) FILTER (WHERE prefix LIKE '%' || $1 || '%'),
+       coalesce(sum(bytes) FILTER (WHERE reason = 'noncurrent version'), 0)
+FROM orphaned_objects`, set.Outside).Scan(&outside, &noncurrent); err != nil {
+		t.Fatal(err)
+	}
+	var wantNoncurrent int64
+	for _, o := range set.Objects {
+		if !o.IsLatest && strings.HasPrefix(o.Key, "dagster/") {
+			wantNoncurrent += o.Size
+		}
+	}
+	if outside != 0 {
+		t.Errorf("%d orphan rows under %s, which is outside Dagster's prefix", outside, set.Outside)
+	}
+	if noncurrent != wantNoncurrent {
+		t.Errorf("noncurrent bytes %d, want %d", noncurrent, wantNoncurrent)
+	}
+}
+
+func TestMeasuredSizesWinInAssetStats(t *testing.T) {
+	conn, set := storageDB(t)
+	var measured, mismatched int64
+	if err := conn.QueryRowContext(context.Background(), `
+SELECT count(*) FILTER (WHERE s.size_source = 'object store'),
+       count(*) FILTER (WHERE s.size_source = 'object store' AND s.size_bytes_latest <> st.bytes)
+FROM asset_stats s JOIN asset_storage st ON st.asset_key = s.asset_key AND st.partition IS NOT DISTINCT FROM s.partition`).Scan(&measured, &mismatched); err != nil {
+		t.Fatal(err)
+	}
+	if measured != int64(len(set.Locations))+int64(countPartitioned(set)) || mismatched != 0 {
+		t.Errorf("%d rows sized from the object store (%d mismatched), want one per location and partitioned asset (%d)", measured, mismatched, len(set.Locations)+countPartitioned(set))
+	}
+}
+
+func countPartitioned(set *fixtures.ObjectSet) int {
+	assets := map[string]bool{}
+	for loc := range set.Locations {
+		if a, _, ok := strings.Cut(loc, "|"); ok {
+			assets[a] = true
+		}
+	}
+	return len(assets)
+}
