@@ -89,6 +89,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 		return st, nil, errors.New("recommend: asset_stats is empty; run analyze first")
 	}
 	st.AsOf = time.UnixMicro(asOf).UTC()
+	measuredClasses(sheet, opts, usages, logger)
 	recs, err = tiering.RecommendAll(sheet, usages, opts)
 	if err != nil {
 		// tiering's errors already start with "recommend".
@@ -97,7 +98,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 	tiering.RollUpPartitions(recs)
 	summary := tiering.Summarize(recs)
 	done("price")
-	if err := writeRecommendations(ctx, conn, mem, asOf, recs, summary, done); err != nil {
+	if err := writeRecommendations(ctx, conn, mem, sheet, asOf, recs, summary, done); err != nil {
 		return st, nil, fmt.Errorf("recommend: %w", err)
 	}
 	st.Rows = len(recs)
@@ -121,6 +122,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 // the as_of of the last row.
 func readUsages(rr array.RecordReader, rows int) (usages []tiering.Usage, asOf int64, err error) {
 	usages = make([]tiering.Usage, 0, rows)
+	measuredObjects := map[int]bool{}
 	var (
 		key     string
 		own     = -1 // index of the current asset's own row, -1 if none
@@ -137,9 +139,11 @@ func readUsages(rr array.RecordReader, rows int) (usages []tiering.Usage, asOf i
 			return
 		}
 		u := &usages[own]
-		u.Objects = float64(parts)
-		u.ReadsPerMonth /= u.Objects
-		u.RewritesPerMonth /= u.Objects
+		if !measuredObjects[own] {
+			u.Objects = float64(parts)
+		}
+		u.ReadsPerMonth /= float64(parts)
+		u.RewritesPerMonth /= float64(parts)
 	}
 	for rr.Next() {
 		rec := rr.Record()
@@ -170,6 +174,21 @@ func readUsages(rr array.RecordReader, rows int) (usages []tiering.Usage, asOf i
 			if c.size.IsValid(i) {
 				u.SizeBytes = float64(c.size.Value(i))
 			}
+			if c.objects.IsValid(i) && c.objects.Value(i) > 0 {
+				u.Objects = float64(c.objects.Value(i))
+				measuredObjects[len(usages)] = true
+			}
+			if c.sizeSource.IsValid(i) {
+				u.SizeSource = strings.Clone(c.sizeSource.Value(i))
+			}
+			if c.prefix.IsValid(i) {
+				u.StoragePrefix = strings.Clone(c.prefix.Value(i))
+			}
+			if c.class.IsValid(i) && c.provider.IsValid(i) {
+				// Kept as provider/class; recommend keeps it only when the
+				// price sheet's provider is the one measured.
+				u.CurrentClass = strings.Clone(c.provider.Value(i) + "/" + c.class.Value(i))
+			}
 			asOf = int64(c.asOf.Value(i))
 			usages = append(usages, u)
 		}
@@ -187,6 +206,9 @@ type usageCols struct {
 	size                     *array.Int64
 	reads, rewrites, history *array.Float64
 	readBy                   *array.Boolean
+	objects                  *array.Int64
+	class, provider, prefix  *array.String
+	sizeSource               *array.String
 }
 
 // usageColumns checks the types usageSQL's columns come in, and that the
@@ -201,7 +223,12 @@ func usageColumns(rec arrow.Record) (c usageCols, err error) {
 	c.rewrites, ok = asColumn[*array.Float64](rec, 5, ok)
 	c.history, ok = asColumn[*array.Float64](rec, 6, ok)
 	c.readBy, ok = asColumn[*array.Boolean](rec, 7, ok)
-	if !ok || rec.NumCols() != 8 {
+	c.objects, ok = asColumn[*array.Int64](rec, 8, ok)
+	c.class, ok = asColumn[*array.String](rec, 9, ok)
+	c.provider, ok = asColumn[*array.String](rec, 10, ok)
+	c.prefix, ok = asColumn[*array.String](rec, 11, ok)
+	c.sizeSource, ok = asColumn[*array.String](rec, 12, ok)
+	if !ok || rec.NumCols() != 13 {
 		return c, fmt.Errorf("unexpected columns %s", rec.Schema())
 	}
 	// as_of is read as microseconds (DuckDB's TIMESTAMP).
@@ -229,7 +256,7 @@ func asColumn[T arrow.Array](rec arrow.Record, i int, ok bool) (T, bool) {
 // in one transaction. The recommendations go in as Arrow records through a
 // view (DuckDB reads the columns, no value per row crosses cgo), built
 // batch by batch while DuckDB reads, so only one batch is held at a time.
-func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Allocator, asOf int64, recs []tiering.Recommendation, summary []tiering.SummaryRow, done func(string)) (err error) {
+func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet *tiering.PriceSheet, asOf int64, recs []tiering.Recommendation, summary []tiering.SummaryRow, done func(string)) (err error) {
 	asOfTime := time.UnixMicro(asOf).UTC()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -257,6 +284,9 @@ func writeRecommendations(ctx context.Context, conn *sql.Conn, mem memory.Alloca
 	done("delete")
 	if err := insertRecommendations(ctx, conn, tx, mem, asOf, recs); err != nil {
 		return fmt.Errorf("write: %w", err)
+	}
+	if err := priceOrphans(ctx, tx, sheet, asOfTime); err != nil {
+		return err
 	}
 	done("insert")
 	err = conn.Raw(func(dc any) error {
@@ -363,6 +393,7 @@ var recColumns = []recColumn{
 	floatCol("payback_months", func(r *tiering.Recommendation) float64 { return r.PaybackMonths }),
 	stringCol("reason", func(r *tiering.Recommendation) string { return r.Reason }),
 	{field: arrow.Field{Name: "costs", Type: arrow.BinaryTypes.String}, fill: fillCosts}, // JSON text; the column is JSON
+	nullStringCol("size_source", func(r *tiering.Recommendation) string { return r.SizeSource }),
 }
 
 // recSchema has tier_recommendations' columns, in its order.
@@ -510,4 +541,30 @@ func (r *recReader) build(recs []tiering.Recommendation) (arrow.Record, error) {
 		}
 	}
 	return b.NewRecord(), nil
+}
+
+// measuredClasses turns the measured provider/class of each usage into the
+// price sheet's class name, where the objects live with the provider being
+// priced; elsewhere (pricing a move to another cloud, a class the sheet
+// does not price) the configured class applies, as it does when nothing
+// was measured.
+func measuredClasses(sheet *tiering.PriceSheet, opts tiering.Options, usages []tiering.Usage, logger *slog.Logger) {
+	pr := sheet.Providers[strings.ToLower(opts.Provider)]
+	unknown := map[string]int{}
+	for i := range usages {
+		u := &usages[i]
+		provider, class, ok := strings.Cut(u.CurrentClass, "/")
+		u.CurrentClass = ""
+		if !ok || pr == nil || provider != strings.ToLower(opts.Provider) {
+			continue
+		}
+		if name, err := pr.CanonicalClass(class); err == nil {
+			u.CurrentClass = name
+		} else {
+			unknown[class]++
+		}
+	}
+	for class, n := range unknown {
+		logger.Warn("measured storage class has no price; the configured class is used", "class", class, "rows", n)
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
 	"github.com/matlens/matlens/ingest/objects"
 	"github.com/matlens/matlens/sql/duckfile"
+	"github.com/matlens/matlens/tiering"
 )
 
 // storageDB loads the small fixture deployment, its bucket's inventory
@@ -195,4 +197,41 @@ func countPartitioned(set *fixtures.ObjectSet) int {
 		}
 	}
 	return len(assets)
+}
+
+func TestRecommendPricesMeasuredBytesClassesAndOrphans(t *testing.T) {
+	ctx := context.Background()
+	conn, _ := storageDB(t)
+	sheet, err := tiering.DefaultPriceSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := analyze.Recommend(ctx, conn, sheet, tiering.DefaultOptions(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var measured, wrongSize, wrongClass, colder int64
+	if err := conn.QueryRowContext(ctx, `
+SELECT count(*),
+       count(*) FILTER (WHERE abs(r.size_gb * 1073741824 - st.bytes) > 1),
+       count(*) FILTER (WHERE r.current_class <> st.storage_class),
+       count(*) FILTER (WHERE r.current_class <> 'STANDARD')
+FROM tier_recommendations r
+JOIN asset_storage st ON st.asset_key = r.asset_key AND st.partition IS NOT DISTINCT FROM r.partition
+WHERE r.size_source = 'object store' AND st.matched_by <> 'none'`).Scan(&measured, &wrongSize, &wrongClass, &colder); err != nil {
+		t.Fatal(err)
+	}
+	if measured == 0 || wrongSize != 0 || wrongClass != 0 || colder == 0 {
+		t.Errorf("%d measured recommendations: %d priced at another size, %d in another class than the inventory's, %d not in STANDARD (want > 0, 0, 0, > 0)",
+			measured, wrongSize, wrongClass, colder)
+	}
+	var unpriced, deletes int64
+	var saved float64
+	if err := conn.QueryRowContext(ctx, `
+SELECT count(*) FILTER (WHERE cost_usd_month IS NULL), count(*) FILTER (WHERE action = 'delete'), coalesce(sum(savings_usd_month), 0)
+FROM orphaned_objects`).Scan(&unpriced, &deletes, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if unpriced != 0 || deletes == 0 || !(saved > 0) {
+		t.Errorf("orphans: %d unpriced, %d to delete, $%.2f/month saved; want 0, > 0, > 0", unpriced, deletes, saved)
+	}
 }

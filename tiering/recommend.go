@@ -147,8 +147,11 @@ type Recommendation struct {
 	AssetKey      string `json:"asset_key"`
 	Partition     string `json:"partition,omitempty"`
 	StoragePrefix string `json:"storage_prefix,omitempty"`
-	Provider      string `json:"provider"`
-	Region        string `json:"region"`
+	// SizeSource says where the priced size came from: object store,
+	// metadata, or "" when unknown.
+	SizeSource string `json:"size_source,omitempty"`
+	Provider   string `json:"provider"`
+	Region     string `json:"region"`
 
 	CurrentClass     string `json:"current_class"`
 	RecommendedClass string `json:"recommended_class"`
@@ -259,6 +262,7 @@ func (o Options) recommend(pr *Provider, names []string, u Usage) (Recommendatio
 		AssetKey:         u.AssetKey,
 		Partition:        u.Partition,
 		StoragePrefix:    u.StoragePrefix,
+		SizeSource:       u.SizeSource,
 		Provider:         strings.ToLower(o.Provider),
 		Region:           pr.Region,
 		CurrentClass:     cur,

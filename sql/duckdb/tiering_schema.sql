@@ -57,3 +57,7 @@ CREATE TABLE IF NOT EXISTS tier_savings_summary (
 );
 
 CREATE TABLE IF NOT EXISTS tier_savings_summary_history AS SELECT * FROM tier_savings_summary WITH NO DATA;
+
+-- Where size_gb came from: object store | metadata | NULL (see asset_stats).
+ALTER TABLE tier_recommendations ADD COLUMN IF NOT EXISTS size_source VARCHAR;
+ALTER TABLE tier_recommendations_history ADD COLUMN IF NOT EXISTS size_source VARCHAR;
