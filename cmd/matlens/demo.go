@@ -17,6 +17,7 @@ import (
 	"github.com/matlens/matlens/cmd/matlens/report"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/ingest/objects"
 	isql "github.com/matlens/matlens/sql"
 	"github.com/matlens/matlens/sql/duckfile"
 )
@@ -27,6 +28,8 @@ var (
 	demoFindingsSavingsSQL   = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_savings.sql")
 	demoFindingsGuideLossSQL = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_guide_loss.sql")
 	demoFindingsAlertsSQL    = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_alerts.sql")
+	demoFindingsOrphansSQL   = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_orphans.sql")
+	demoFindingsSizesSQL     = isql.MustRead(isql.DuckDB, "duckdb/demo_findings_sizes.sql")
 	demoTableCountsSQL       = isql.MustRead(isql.DuckDB, "duckdb/demo_table_counts.sql")
 	demoFileTablesSQL        = isql.MustRead(isql.DuckDB, "duckdb/demo_file_tables.sql")
 	demoForeignSourcesSQL    = isql.MustRead(isql.DuckDB, "duckdb/demo_foreign_sources.sql")
@@ -143,6 +146,9 @@ func demoBuild(ctx context.Context, stdout io.Writer, path string, pr *io.PipeRe
 	if err := printTableCounts(ctx, stdout, file.Conn()); err != nil {
 		return err
 	}
+	if err := demoObjects(ctx, stdout, file, path, logger); err != nil {
+		return err
+	}
 	sheet, err := cfg.priceSheet()
 	if err != nil {
 		return err
@@ -161,11 +167,39 @@ func demoBuild(ctx context.Context, stdout io.Writer, path string, pr *io.PipeRe
 	return nil
 }
 
+// demoObjects writes the deployment's bucket as an S3 Inventory report
+// beside the demo file (what `aws s3 sync` of an inventory destination
+// gives) and loads it, so the demo shows measured sizes, real classes and
+// orphans with no cloud account.
+func demoObjects(ctx context.Context, stdout io.Writer, file *duckfile.File, path string, logger *slog.Logger) error {
+	set, err := fixtures.DeploymentObjects(ctx, demoOptions())
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	dir := strings.TrimSuffix(path, filepath.Ext(path)) + "-inventory"
+	manifest, err := fixtures.WriteS3Inventory(dir, fixtures.ObjectBucket,
+		fixtures.InventoryOptions{Versions: true, At: set.At}, slices.Values(set.Objects))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	opts := objects.DefaultOptions()
+	opts.Logger = logger
+	sum, err := objects.Load(ctx, file, objects.Source{Kind: objects.KindS3Inventory, Location: dir}, opts)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "loaded the bucket's S3 Inventory (%s): %d objects and versions, %.1f GB, %d noncurrent, %d delete markers\n",
+		manifest, sum.Objects, float64(sum.Bytes)/1e9, sum.Noncurrent, sum.DeleteMarkers)
+	return nil
+}
+
 // demoNext is what to try after the demo; %[1]s is the demo file.
 const demoNext = `
 Next:
   duckdb %[1]s "SELECT asset_key, recommended_class, savings_usd_month, reason FROM tier_recommendations WHERE action = 'move' ORDER BY savings_usd_month DESC LIMIT 10"
   duckdb %[1]s "SELECT * FROM alerts"
+  duckdb %[1]s "SELECT asset_key, partition, bytes, objects, storage_class, matched_by FROM asset_storage ORDER BY bytes DESC LIMIT 10"
+  duckdb %[1]s "SELECT prefix, reason, bytes, cost_usd_month, action, savings_usd_month FROM orphaned_objects ORDER BY savings_usd_month DESC"
   matlens report --db %[1]s --format csv --out ./report    (also table, json, parquet, html)
   matlens recommend --db %[1]s --provider gcp --policies ./policies    (price on another cloud, write lifecycle rules)
   matlens run --pg postgres://USER@HOST:5432/DAGSTER_DB --db matlens.duckdb    (your own Dagster database, read-only)
@@ -178,13 +212,21 @@ func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 		title, sql string
 		format     func(cols []sql.NullString) string
 	}{
+		{"Where sizes come from (whole assets)", demoFindingsSizesSQL,
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-14s %4s assets  %10s GB", c[0].String, c[1].String, c[2].String)
+			}},
 		{"Assets that cost most to store (per month, current class)", demoFindingsCostSQL,
 			func(c []sql.NullString) string {
-				return fmt.Sprintf("%-34s $%8s/month  %8s GB in %s", c[0].String, c[2].String, c[3].String, c[1].String)
+				return fmt.Sprintf("%-34s $%8s/month  %8s GB in %s (size from %s)", c[0].String, c[2].String, c[3].String, c[1].String, c[4].String)
 			}},
 		{"Biggest savings (moves that pay back within the horizon)", demoFindingsSavingsSQL,
 			func(c []sql.NullString) string {
 				return fmt.Sprintf("%-34s -> %-13s saves $%s/month: %s", c[0].String, c[1].String, c[2].String, c[3].String)
+			}},
+		{"Orphaned objects and old versions (billed, read by no asset)", demoFindingsOrphansSQL,
+			func(c []sql.NullString) string {
+				return fmt.Sprintf("%-58s %-26s %8s GB  $%s/month: %s saves $%s/month", c[0].String, c[1].String, c[2].String, c[3].String, c[4].String, c[5].String)
 			}},
 		{"Where the guide's naive tiering would lose money", demoFindingsGuideLossSQL,
 			func(c []sql.NullString) string {
