@@ -180,3 +180,20 @@ func TestRunRefreshesStorageSources(t *testing.T) {
 		t.Errorf("analyze did not run after a failed source:\n%s", out)
 	}
 }
+
+func TestConfigShowsStorageWithoutSecrets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "m.yaml", "storage:\n  sources:\n    - {kind: list, location: \"https://acct.blob.core.windows.net/c/p?sv=1&sig=S3CRETSIG\"}\n    - {kind: s3_inventory, location: s3://inv/manifest.json, region: eu-west-1}\n  orphan_prefixes: [s3://b/raw/]\n")
+	code, out, stderr := runCLI(t, noEnv, "config", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"location: https://acct.blob.core.windows.net/c/p?xxxxx", "region: eu-west-1", "- dagster/uri", "- s3://b/raw/"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("effective config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "S3CRETSIG") {
+		t.Errorf("config printed the SAS token:\n%s", out)
+	}
+}
