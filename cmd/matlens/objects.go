@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,6 +86,17 @@ func cmdObjectsLoad(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *db == "" {
 		return usagef("--db is required (the DuckDB file to load into)")
+	}
+	var tuned []string
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "endpoint" || fl.Name == "region" || fl.Name == "versions" || fl.Name == "path-style" {
+			tuned = append(tuned, "--"+fl.Name)
+		}
+	})
+	if len(tuned) > 0 && !slices.ContainsFunc(sources, func(s objects.Source) bool {
+		return s.Kind == objects.KindList || s.Kind == objects.KindS3Inventory
+	}) {
+		return usagef("%s: applies to the --list and --s3-inventory sources of the call, and there are none (set it per source in storage.sources)", strings.Join(tuned, ", "))
 	}
 	if len(sources) == 0 {
 		if sources, err = cfg.storageSources(); err != nil {

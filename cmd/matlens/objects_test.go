@@ -127,6 +127,7 @@ func TestObjectsUsageErrorsNameThemselves(t *testing.T) {
 		{[]string{"objects", "load", "--db", db}, exitUsage, "storage.sources"},
 		{[]string{"objects", "load", "--path", dir}, exitUsage, "--db is required"},
 		{[]string{"objects", "frob"}, exitUsage, `"frob"`},
+		{[]string{"objects", "load", "--db", db, "--path", dir, "--endpoint", "http://minio:9000"}, exitUsage, "--endpoint: applies to the --list"},
 		{[]string{"objects", "--db", filepath.Join(dir, "missing.duckdb")}, exitFailure, "objects load"},
 	} {
 		code, _, stderr := runCLI(t, noEnv, tc.args...)
