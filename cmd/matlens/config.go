@@ -15,6 +15,7 @@ import (
 
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/ingest/objects"
 	"github.com/matlens/matlens/tiering"
 )
 
@@ -28,6 +29,7 @@ type config struct {
 	Ingest  ingestConfig  `yaml:"ingest"`
 	Analyze analyzeConfig `yaml:"analyze"`
 	Tiering tieringConfig `yaml:"tiering"`
+	Storage storageConfig `yaml:"storage"`
 	Run     runConfig     `yaml:"run"`
 	Log     logConfig     `yaml:"log"`
 }
@@ -67,6 +69,51 @@ type tieringConfig struct {
 	// PricesFile is a YAML file whose entries override the built-in price
 	// sheet, field by field.
 	PricesFile string `yaml:"prices_file"`
+}
+
+// storageConfig names the object stores to snapshot (objects load and
+// run) and how analyze joins assets to their objects.
+type storageConfig struct {
+	Sources []storageSourceConfig `yaml:"sources"`
+	// LocationKeys are the metadata keys an asset's location is read from,
+	// in order of preference (analyze.Options.LocationKeys).
+	LocationKeys []string `yaml:"location_keys"`
+	// OrphanPrefixes are further prefixes under which objects no asset
+	// points to are orphans (analyze.Options.OrphanPrefixes).
+	OrphanPrefixes []string `yaml:"orphan_prefixes"`
+}
+
+// storageSourceConfig is one objects.Source as the config file spells it.
+type storageSourceConfig struct {
+	Kind      string `yaml:"kind"`
+	Location  string `yaml:"location"`
+	Endpoint  string `yaml:"endpoint,omitempty"`
+	Region    string `yaml:"region,omitempty"`
+	Versions  bool   `yaml:"versions,omitempty"`
+	PathStyle bool   `yaml:"path_style,omitempty"`
+}
+
+// source checks the entry and converts it.
+func (s storageSourceConfig) source() (objects.Source, error) {
+	kind, err := objects.ParseKind(s.Kind)
+	if err != nil {
+		return objects.Source{}, err
+	}
+	src := objects.Source{Kind: kind, Location: s.Location, Endpoint: s.Endpoint, Region: s.Region, Versions: s.Versions, PathStyle: s.PathStyle}
+	return src, src.Validate()
+}
+
+// storageSources returns the configured object sources, in order.
+func (c *config) storageSources() ([]objects.Source, error) {
+	var out []objects.Source
+	for i, s := range c.Storage.Sources {
+		src, err := s.source()
+		if err != nil {
+			return nil, usagef("config storage.sources[%d]: %v", i, err)
+		}
+		out = append(out, src)
+	}
+	return out, nil
 }
 
 type sourceConfig struct {
@@ -149,8 +196,9 @@ func defaultConfig() config {
 			Provider: to.Provider, PaybackMonths: to.PaybackMonths, MinHistoryDays: to.MinHistoryDays,
 			HotReadsPerDay: to.HotReadsPerDay, WarmReadsPerDay: to.WarmReadsPerDay,
 		},
-		Run: runConfig{MaxRejects: 0},
-		Log: logConfig{Format: "text", Level: "info"},
+		Storage: storageConfig{LocationKeys: slices.Clone(analyze.DefaultLocationKeys)},
+		Run:     runConfig{MaxRejects: 0},
+		Log:     logConfig{Format: "text", Level: "info"},
 	}
 }
 
@@ -216,6 +264,9 @@ func loadConfig(args []string, getenv env) (config, error) {
 		dec.KnownFields(true)
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 			return c, usagef("config %s: %s", path, strings.ReplaceAll(err.Error(), "\n ", ""))
+		}
+		if _, err := c.storageSources(); err != nil {
+			return c, err
 		}
 	}
 	if v := getenv("MATLENS_DB"); v != "" {
@@ -360,6 +411,9 @@ func cmdConfig(args []string, stdout, stderr io.Writer, getenv env) error {
 		return err
 	}
 	cfg.Source.PG = ingest.RedactDSN(cfg.Source.PG)
+	for i, s := range cfg.Storage.Sources {
+		cfg.Storage.Sources[i].Location = redactLocation(s.Location)
+	}
 	// Show the mapping in effect, not just what the file changed.
 	keys, err := cfg.metadataKeys()
 	if err != nil {
@@ -372,6 +426,22 @@ func cmdConfig(args []string, stdout, stderr io.Writer, getenv env) error {
 	}
 	_, err = stdout.Write(out)
 	return err
+}
+
+// redactLocation hides the user information and query of a source URL
+// (SAS tokens, keys) while keeping where it points.
+func redactLocation(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil || len(u.Scheme) < 2 {
+		return loc
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "xxxxx"
+	}
+	return u.String()
 }
 
 // metadataConfigOf renders a mapping in the config file's own terms.
@@ -442,6 +512,7 @@ func (c *config) analyzeOptions(sheet *tiering.PriceSheet) analyze.Options {
 	if a.DuckDBMemoryLimit != "" {
 		o.MemoryLimit = a.DuckDBMemoryLimit
 	}
+	o.LocationKeys, o.OrphanPrefixes = c.Storage.LocationKeys, c.Storage.OrphanPrefixes
 	if sheet != nil {
 		o.EgressUSDPerGB = analyze.EgressRates(sheet)
 	}

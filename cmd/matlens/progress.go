@@ -58,3 +58,45 @@ func (p *ingestProgress) finish() {
 		_ = p.bar.Finish()
 	}
 }
+
+// objectsProgress draws a spinner with the objects read so far while one
+// object source loads, on a terminal only (the total is not known up
+// front).
+type objectsProgress struct {
+	w     io.Writer
+	on    bool
+	desc  string
+	start time.Time
+	bar   *progressbar.ProgressBar
+}
+
+func newObjectsProgress(w io.Writer, source string) *objectsProgress {
+	f, ok := w.(*os.File)
+	return &objectsProgress{w: w, on: ok && term.IsTerminal(int(f.Fd())), desc: source, start: time.Now()}
+}
+
+// update is the objects.Options.Progress callback.
+func (p *objectsProgress) update(read int64) {
+	if !p.on {
+		return
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(p.desc),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	rate := float64(read) / max(time.Since(p.start).Seconds(), 1e-3)
+	p.bar.Describe(fmt.Sprintf("%s: %d objects, %.0f objects/s", p.desc, read, rate))
+	_ = p.bar.Set64(read)
+}
+
+func (p *objectsProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

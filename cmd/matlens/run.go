@@ -31,6 +31,10 @@ Usage:
   matlens demo      [--db FILE]                             whole pipeline on built-in data, no server
   matlens run       (--pg DSN | --source FILE) --db FILE     nightly job: ingest -> analyze -> recommend
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
+  matlens objects   load --db FILE (--s3-inventory MANIFEST | --gcs-inventory PATH |
+                    --azure-inventory MANIFEST | --list URL | --path DIR)...
+                                                            snapshot object stores into storage_objects
+  matlens objects   [list] --db FILE                         the object snapshots loaded, per source
   matlens analyze   --db FILE                                per-asset statistics, alerts, capacity plan
   matlens recommend --db FILE [--provider aws|gcp|azure] [--policies DIR]
                                                             storage classes and the money they save
@@ -93,6 +97,7 @@ var commands = map[string]command{
 	"recommend": cmdRecommend,
 	"report":    cmdReport,
 	"analyze":   cmdAnalyze,
+	"objects":   cmdObjects,
 	"plan":      cmdPlan,
 	"demo":      cmdDemo,
 	"fixtures":  cmdFixtures,
@@ -116,9 +121,12 @@ func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	var se *ingest.SourceError
 	var re rejectsError
+	var of *objectsFailed
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &of):
+		return of.exitCode()
 	case errors.As(err, &re):
 		return exitRejects
 	case errors.Is(err, context.Canceled):

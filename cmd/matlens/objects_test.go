@@ -1,0 +1,200 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// objectDir makes a directory holding the named files (paths relative to
+// it, each body one line) and returns its absolute path.
+func objectDir(t *testing.T, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// listedObjects returns the objects column of `matlens objects` per source.
+func listedObjects(t *testing.T, db string, args ...string) map[string]string {
+	t.Helper()
+	code, out, stderr := runCLI(t, noEnv, append(args, "--db", db)...)
+	if code != exitOK {
+		t.Fatalf("matlens %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "source") || !strings.Contains(lines[0], "delete_markers") {
+		t.Fatalf("no header in:\n%s", out)
+	}
+	got := map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) < 11 { // bytes is two fields ("9 B")
+			t.Fatalf("short row %q", l)
+		}
+		got[f[0]] = f[6]
+	}
+	return got
+}
+
+func TestObjectsLoadTwoPathsThenList(t *testing.T) {
+	a := objectDir(t, "raw/orders/2026-01-01.parquet", "raw/orders/2026-01-02.parquet", "clean/users.parquet")
+	b := objectDir(t, "model.pkl")
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--path", a, "--path", b)
+	if code != exitOK {
+		t.Fatalf("objects load: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "path:"+a+": 3 objects") || !strings.Contains(lines[1], "path:"+b+": 1 objects") {
+		t.Errorf("want one line per source in the order given:\n%s", out)
+	}
+	for _, args := range [][]string{{"objects"}, {"objects", "list"}} {
+		got := listedObjects(t, db, args...)
+		if len(got) != 2 || got["path:"+a] != "3" || got["path:"+b] != "1" {
+			t.Errorf("matlens %s: objects per source %v, want 3 in %s and 1 in %s", strings.Join(args, " "), got, a, b)
+		}
+	}
+	// Loading again replaces a source's snapshot instead of adding to it.
+	if err := os.Remove(filepath.Join(b, "model.pkl")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--path", b); code != exitOK {
+		t.Fatalf("reload: exit %d: %s", code, stderr)
+	}
+	if got := listedObjects(t, db, "objects"); got["path:"+a] != "3" || got["path:"+b] != "0" {
+		t.Errorf("after reload: %v", got)
+	}
+}
+
+func TestObjectsMissingDirFailsOthersLoad(t *testing.T) {
+	good := objectDir(t, "a.csv", "b.csv")
+	missing := filepath.Join(t.TempDir(), "no-such-dir")
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--path", missing, "--path", good)
+	if code != exitSourceDown {
+		t.Errorf("exit %d, want %d (a source that is not there)", code, exitSourceDown)
+	}
+	if !strings.Contains(stderr, missing) || !strings.Contains(stderr, "no such file") || !strings.Contains(stderr, "1 of 2 sources failed") {
+		t.Errorf("stderr does not name the missing directory and why:\n%s", stderr)
+	}
+	if !strings.Contains(out, "path:"+good+": 2 objects") {
+		t.Errorf("the other source did not load:\n%s", out)
+	}
+	if got := listedObjects(t, db, "objects"); len(got) != 1 || got["path:"+good] != "2" {
+		t.Errorf("loaded %v, want only %s with 2 objects", got, good)
+	}
+}
+
+func TestObjectsLoadUsesConfigSources(t *testing.T) {
+	a := objectDir(t, "x/1", "x/2")
+	b := objectDir(t, "y")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "m.duckdb")
+	cfg := writeFile(t, dir, "m.yaml", "db: "+db+"\nstorage:\n  sources:\n    - {kind: path, location: "+a+"}\n    - kind: path\n      location: file://"+b+"\n")
+	code, out, stderr := runCLI(t, noEnv, "objects", "load", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("objects load from config: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "path:"+a+": 2 objects") || !strings.Contains(out, "path:"+b+": 1 objects") {
+		t.Errorf("config sources not loaded:\n%s", out)
+	}
+	code, out, stderr = runCLI(t, noEnv, "objects", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "path:"+a) || !strings.Contains(out, "path:"+b) {
+		t.Errorf("objects --config: exit %d:\n%s%s", code, out, stderr)
+	}
+}
+
+func TestObjectsUsageErrorsNameThemselves(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "m.duckdb")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"objects", "load", "--db", db, "--list", "ftp://bucket/x"}, exitUsage, "-list"},
+		{[]string{"objects", "load", "--db", db, "--path", "s3://bucket/x"}, exitUsage, "-path"},
+		{[]string{"objects", "load", "--db", db}, exitUsage, "storage.sources"},
+		{[]string{"objects", "load", "--path", dir}, exitUsage, "--db is required"},
+		{[]string{"objects", "frob"}, exitUsage, `"frob"`},
+		{[]string{"objects", "load", "--db", db, "--path", dir, "--endpoint", "http://minio:9000"}, exitUsage, "--endpoint: applies to the --list"},
+		{[]string{"objects", "--db", filepath.Join(dir, "missing.duckdb")}, exitFailure, "objects load"},
+	} {
+		code, _, stderr := runCLI(t, noEnv, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("matlens %s: exit %d, stderr %q; want exit %d mentioning %q", strings.Join(tc.args, " "), code, stderr, tc.code, tc.want)
+		}
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"storage:\n  sourcez: []\n", "sourcez"},
+		{"storage:\n  sources:\n    - {kind: path, location: /tmp, bucket: x}\n", "bucket"},
+		{"storage:\n  sources:\n    - {kind: ftp, location: x}\n", "storage.sources[0]"},
+		{"storage:\n  sources:\n    - {kind: path, location: /tmp}\n    - {kind: list, location: ftp://x}\n", "storage.sources[1]"},
+		{"storage:\n  location_keys: uri\n", "line 2"},
+	} {
+		cfg := writeFile(t, dir, "m.yaml", tc.body)
+		code, _, stderr := runCLI(t, noEnv, "objects", "load", "--config", cfg, "--db", db)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("config %q: exit %d, stderr %q; want exit %d naming %q", tc.body, code, stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestRunRefreshesStorageSources: run loads the configured sources after
+// ingest; a failed one makes the run exit non-zero naming it, while analyze
+// and recommend still run.
+func TestRunRefreshesStorageSources(t *testing.T) {
+	dump := compatDump(t)
+	good := objectDir(t, "asset/part-0")
+	missing := filepath.Join(t.TempDir(), "gone")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "m.duckdb")
+	cfg := writeFile(t, dir, "m.yaml", "storage:\n  location_keys: [uri, path]\n  orphan_prefixes: ["+good+"]\n  sources:\n    - {kind: path, location: "+good+"}\n")
+	code, out, stderr := runCLI(t, noEnv, "run", "--config", cfg, "--source", dump, "--db", db)
+	if code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"ingest:", "objects: path:" + good + ": 1 objects", "analyze:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run output lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "objects:"), strings.Index(out, "analyze:"); i < 0 || j < i {
+		t.Errorf("objects must come before analyze:\n%s", out)
+	}
+	cfg = writeFile(t, dir, "m.yaml", "storage:\n  sources:\n    - {kind: path, location: "+missing+"}\n    - {kind: path, location: "+good+"}\n")
+	code, out, stderr = runCLI(t, noEnv, "run", "--config", cfg, "--source", dump, "--db", db)
+	if code != exitSourceDown || !strings.Contains(stderr, "path:"+missing) {
+		t.Errorf("run with a missing source: exit %d, want %d naming it:\n%s", code, exitSourceDown, stderr)
+	}
+	if !strings.Contains(out, "analyze:") {
+		t.Errorf("analyze did not run after a failed source:\n%s", out)
+	}
+}
+
+func TestConfigShowsStorageWithoutSecrets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "m.yaml", "storage:\n  sources:\n    - {kind: list, location: \"https://acct.blob.core.windows.net/c/p?sv=1&sig=S3CRETSIG\"}\n    - {kind: s3_inventory, location: s3://inv/manifest.json, region: eu-west-1}\n  orphan_prefixes: [s3://b/raw/]\n")
+	code, out, stderr := runCLI(t, noEnv, "config", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"location: https://acct.blob.core.windows.net/c/p?xxxxx", "region: eu-west-1", "- dagster/uri", "- s3://b/raw/"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("effective config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "S3CRETSIG") {
+		t.Errorf("config printed the SAS token:\n%s", out)
+	}
+}
