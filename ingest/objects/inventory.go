@@ -3,6 +3,7 @@ package objects
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"crypto/md5"
 	"encoding/csv"
 	"encoding/hex"
@@ -296,4 +297,19 @@ func duckError(err error) error {
 		msg = msg[:i]
 	}
 	return errors.New(strings.TrimSpace(msg))
+}
+
+// headedFileColumns reads the columns of a data file that names them
+// itself, Parquet or CSV with a header row (GCS, Azure), and the FROM
+// clause that reads it as parameter $4.
+func (s *Snapshot) headedFileColumns(ctx context.Context, path string) (columnSet, string, error) {
+	if strings.HasSuffix(path, ".parquet") {
+		cols, err := s.parquetColumns(ctx, path)
+		return cols, "read_parquet($4)", err
+	}
+	names, delim, err := csvHeader(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return csvColumns(names), readCSVSQL(names, true, delim, isGzip(path)), nil
 }

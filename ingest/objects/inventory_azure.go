@@ -101,21 +101,9 @@ func azureManifestPath(loc string) (string, error) {
 // container ("container/path/to/blob"); a file can repeat a row (the
 // service documents rare duplicates), so rows are distinct.
 func azureInventorySelect(ctx context.Context, s *Snapshot, path string) (string, error) {
-	var cols columnSet
-	var from string
-	if strings.HasSuffix(path, ".parquet") {
-		var err error
-		if cols, err = s.parquetColumns(ctx, path); err != nil {
-			return "", err
-		}
-		from = "read_parquet($4)"
-	} else {
-		names, delim, err := csvHeader(path)
-		if err != nil {
-			return "", err
-		}
-		cols = csvColumns(names)
-		from = readCSVSQL(names, true, delim, isGzip(path))
+	cols, from, err := s.headedFileColumns(ctx, path)
+	if err != nil {
+		return "", err
 	}
 	for _, need := range []string{"Name", "Content-Length"} {
 		if _, ok := cols.first(need); !ok {

@@ -128,21 +128,9 @@ func gcsShardTime(p string) time.Time {
 // JSON API's (name, size, storageClass, updated, generation, timeDeleted):
 // a noncurrent generation is one with timeDeleted set.
 func gcsInventorySelect(ctx context.Context, s *Snapshot, path string) (string, error) {
-	var cols columnSet
-	var from string
-	if strings.HasSuffix(path, ".parquet") {
-		var err error
-		if cols, err = s.parquetColumns(ctx, path); err != nil {
-			return "", err
-		}
-		from = "read_parquet($4)"
-	} else {
-		names, delim, err := csvHeader(path)
-		if err != nil {
-			return "", err
-		}
-		cols = csvColumns(names)
-		from = readCSVSQL(names, true, delim, isGzip(path))
+	cols, from, err := s.headedFileColumns(ctx, path)
+	if err != nil {
+		return "", err
 	}
 	for _, need := range []string{"bucket", "name", "size"} {
 		if _, ok := cols.first(need); !ok {
