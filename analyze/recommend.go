@@ -95,7 +95,7 @@ func recommend(ctx context.Context, conn *sql.Conn, mem memory.Allocator, sheet 
 		// tiering's errors already start with "recommend".
 		return st, nil, err
 	}
-	tiering.RollUpPartitions(recs)
+	tiering.RollUpPartitions(recs, st.AsOf)
 	summary := tiering.Summarize(recs)
 	done("price")
 	if err := writeRecommendations(ctx, conn, mem, sheet, asOf, recs, summary, done); err != nil {

@@ -40,8 +40,8 @@ type Usage struct {
 	// ReadByPipelines is set when a pipeline step loads the asset, which
 	// rules out classes whose reads wait hours for a restore.
 	ReadByPipelines bool
-	// SizeSource says where SizeBytes came from (object store, metadata);
-	// it is carried to the recommendation as is.
+	// SizeSource says where SizeBytes came from (SizeFromObjectStore,
+	// "metadata"); it is carried to the recommendation as is.
 	SizeSource string
 	// CurrentClass is the class the asset is stored in; "" defers to
 	// Options and then to the provider's default class.

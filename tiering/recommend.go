@@ -19,6 +19,10 @@ const (
 	ActionPerPartition = "per partition"
 )
 
+// SizeFromObjectStore is the Usage.SizeSource of sizes measured in an
+// object inventory or listing (asset_storage), as analyze writes it.
+const SizeFromObjectStore = "object store"
+
 // maxBreakEvenReads caps the break-even search: a class still cheaper at a
 // million full reads a month is cheaper at any rate a pipeline produces.
 const maxBreakEvenReads = 1e6
@@ -282,6 +286,14 @@ func (o Options) recommend(pr *Provider, names []string, u Usage) (Recommendatio
 		rec.GuideTier = pr.GuideTiers.Warm
 	default:
 		rec.GuideTier = pr.GuideTiers.Cold
+	}
+	if u.SizeSource == SizeFromObjectStore && u.SizeBytes == 0 {
+		// The store was read and holds nothing current at the location:
+		// the objects were deleted after the last materialization. There
+		// is nothing to move; what the versions left behind is priced as
+		// orphans.
+		rec.Reason = "no current objects at its location in the object store: nothing to move (noncurrent versions are priced in orphaned_objects)"
+		return rec, nil
 	}
 	if !(u.SizeBytes > 0) {
 		rec.Action = ActionSizeUnknown

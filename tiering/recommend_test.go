@@ -356,6 +356,29 @@ func TestRecommendSizeUnknown(t *testing.T) {
 	}
 }
 
+// An asset measured in the object store with nothing current at its
+// location is known to hold nothing: it stays, free, and says why, rather
+// than asking for size metadata it does not need.
+func TestRecommendMeasuredEmptyStays(t *testing.T) {
+	t.Parallel()
+	sheet := mustSheet(t)
+	r, err := Recommend(sheet, Usage{AssetKey: "a", HistoryDays: 60, SizeSource: SizeFromObjectStore}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != ActionStay || r.CostNowUSDMonth != 0 || r.SizeSource != SizeFromObjectStore ||
+		!strings.Contains(r.Reason, "no current objects") {
+		t.Errorf("got %+v", r)
+	}
+	r, err = Recommend(sheet, Usage{AssetKey: "a", HistoryDays: 60, SizeSource: "metadata"}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != ActionSizeUnknown {
+		t.Errorf("a zero metadata size: action %q, want %q", r.Action, ActionSizeUnknown)
+	}
+}
+
 func TestRecommendErrors(t *testing.T) {
 	t.Parallel()
 	sheet := mustSheet(t)

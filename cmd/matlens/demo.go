@@ -172,13 +172,8 @@ func demoBuild(ctx context.Context, stdout io.Writer, path string, pr *io.PipeRe
 // gives) and loads it, so the demo shows measured sizes, real classes and
 // orphans with no cloud account.
 func demoObjects(ctx context.Context, stdout io.Writer, file *duckfile.File, path string, logger *slog.Logger) error {
-	set, err := fixtures.DeploymentObjects(ctx, demoOptions())
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
 	dir := strings.TrimSuffix(path, filepath.Ext(path)) + "-inventory"
-	manifest, err := fixtures.WriteS3Inventory(dir, fixtures.ObjectBucket,
-		fixtures.InventoryOptions{Versions: true, At: set.At}, slices.Values(set.Objects))
+	manifest, _, err := fixtures.WriteDeploymentInventory(ctx, dir, demoOptions(), fixtures.InventoryOptions{})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -222,11 +217,11 @@ func printFindings(ctx context.Context, w io.Writer, conn *sql.Conn) error {
 			}},
 		{"Biggest savings (moves that pay back within the horizon)", demoFindingsSavingsSQL,
 			func(c []sql.NullString) string {
-				return fmt.Sprintf("%-34s -> %-13s saves $%s/month: %s", c[0].String, c[1].String, c[2].String, c[3].String)
+				return fmt.Sprintf("%-34s saves $%6s/month: %s", c[0].String, c[2].String, c[3].String)
 			}},
 		{"Orphaned objects and old versions (billed, read by no asset)", demoFindingsOrphansSQL,
 			func(c []sql.NullString) string {
-				return fmt.Sprintf("%-58s %-26s %8s GB  $%s/month: %s saves $%s/month", c[0].String, c[1].String, c[2].String, c[3].String, c[4].String, c[5].String)
+				return fmt.Sprintf("%-26s %8s GB  $%5s/month, %s saves $%5s/month: %s", c[1].String, c[2].String, c[3].String, c[4].String, c[5].String, c[0].String)
 			}},
 		{"Where the guide's naive tiering would lose money", demoFindingsGuideLossSQL,
 			func(c []sql.NullString) string {

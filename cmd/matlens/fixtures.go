@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,7 +18,7 @@ import (
 
 func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	if len(args) == 0 || args[0] != "generate" {
-		return usagef("usage: matlens fixtures generate (--pg DSN | --out FILE) [--assets N] [--days N] [--runs-per-day N] [--rows N] [--seed N]")
+		return usagef("usage: matlens fixtures generate (--pg DSN | --out FILE) [--inventory DIR] [--assets N] [--days N] [--runs-per-day N] [--rows N] [--seed N]")
 	}
 	fs := newFlagSet("fixtures generate", stderr)
 	fs.String("config", "", "the YAML configuration file (accepted for uniformity; this command reads nothing from it)")
@@ -24,6 +26,8 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	out := fs.String("out", "", "write a pg_dump-style file instead")
 	ifEmpty := fs.Bool("if-empty", false, "with --pg: do nothing when event_logs already holds rows (for docker-compose seeding)")
 	expectedPath := fs.String("expected", "", "where to write the expected answers (default: FILE.expected.json with --out)")
+	inventory := fs.String("inventory", "", "write the deployment's bucket as an S3 Inventory report in this directory (default with --out: FILE's name with -inventory; \"none\" writes none)")
+	inventoryFormat := fs.String("inventory-format", "csv", "the inventory's data files: csv (gzip) or parquet")
 	o := fixtures.DefaultOptions()
 	fs.IntVar(&o.Assets, "assets", o.Assets, "number of assets")
 	fs.IntVar(&o.Days, "days", o.Days, "days of history")
@@ -35,6 +39,18 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	}
 	if err := o.Validate(); err != nil {
 		return usageError{err.Error()}
+	}
+	inv := fixtures.InventoryOptions{}
+	switch strings.ToLower(*inventoryFormat) {
+	case "csv":
+		inv.Format = fixtures.FormatCSV
+	case "parquet":
+		inv.Format = fixtures.FormatParquet
+	default:
+		return usagef("--inventory-format: %q is neither csv nor parquet", *inventoryFormat)
+	}
+	if *inventory == "" && *out != "" {
+		*inventory = strings.TrimSuffix(*out, filepath.Ext(*out)) + "-inventory"
 	}
 	var exp *fixtures.Expected
 	switch {
@@ -78,6 +94,14 @@ func cmdFixtures(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			return err
 		}
 		fmt.Fprintf(stdout, "fixtures: expected answers in %s\n", *expectedPath)
+	}
+	if *inventory != "" && *inventory != "none" {
+		manifest, set, err := fixtures.WriteDeploymentInventory(ctx, *inventory, o, inv)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "fixtures: wrote the bucket's S3 Inventory (%d objects and versions) to %s\n", len(set.Objects), manifest)
+		fmt.Fprintf(stdout, "fixtures: load it with: matlens objects load --db matlens.duckdb --s3-inventory %s\n", *inventory)
 	}
 	return nil
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/matlens/matlens/fixtures"
 )
 
 // objectDir makes a directory holding the named files (paths relative to
@@ -197,4 +202,107 @@ func TestConfigShowsStorageWithoutSecrets(t *testing.T) {
 	if strings.Contains(out, "S3CRETSIG") {
 		t.Errorf("config printed the SAS token:\n%s", out)
 	}
+}
+
+// TestFixturesInventoryMatchesItsDump checks what a newcomer does with
+// `fixtures generate --out`: the inventory written beside the dump holds the
+// same deployment's objects, so loading both finds the planted orphans and
+// measures every asset that still has objects.
+func TestFixturesInventoryMatchesItsDump(t *testing.T) {
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "deploy.sql")
+	code, out, stderr := runCLI(t, noEnv, "fixtures", "generate", "--out", dump, "--assets", "40", "--days", "30", "--inventory-format", "parquet")
+	if code != exitOK {
+		t.Fatalf("fixtures generate: exit %d: %s", code, stderr)
+	}
+	inventory := filepath.Join(dir, "deploy-inventory")
+	if !strings.Contains(out, "--s3-inventory "+inventory) {
+		t.Fatalf("fixtures generate does not say where the inventory is:\n%s", out)
+	}
+	db := filepath.Join(dir, "m.duckdb")
+	if code, _, stderr := runCLI(t, noEnv, "run", "--source", dump, "--db", db); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--s3-inventory", inventory); code != exitOK {
+		t.Fatalf("objects load: exit %d: %s", code, stderr)
+	}
+	for _, stage := range []string{"analyze", "recommend"} {
+		if code, _, stderr := runCLI(t, noEnv, stage, "--db", db); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", stage, code, stderr)
+		}
+	}
+
+	o := fixtures.DefaultOptions()
+	o.Assets, o.Days = 40, 30
+	set, err := fixtures.DeploymentObjects(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("duckdb", db+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var want []string
+	for _, p := range set.Orphans {
+		want = append(want, "s3://"+fixtures.ObjectBucket+"/"+p)
+	}
+	slices.Sort(want)
+	got := queryColumn(t, conn, "SELECT DISTINCT prefix FROM orphaned_objects WHERE reason = 'no current materialization' ORDER BY prefix")
+	if !slices.Equal(got, want) {
+		t.Errorf("orphan prefixes %v, want the planted %v", got, want)
+	}
+	gone := map[string]bool{}
+	for _, a := range set.Gone {
+		gone[a] = true
+	}
+	wantMeasured := map[string]bool{}
+	for loc := range set.Locations {
+		if a, _, _ := strings.Cut(loc, "|"); !gone[a] {
+			wantMeasured[a] = true
+		}
+	}
+	if len(wantMeasured) == 0 {
+		t.Fatal("the fixture deployment has no S3 asset with live objects")
+	}
+	measured := queryColumn(t, conn, "SELECT DISTINCT asset_key FROM asset_stats WHERE size_source = 'object store' AND size_bytes_latest > 0 ORDER BY asset_key")
+	if len(measured) != len(wantMeasured) {
+		t.Errorf("%d assets measured from the inventory, want the %d S3 assets with objects: %v", len(measured), len(wantMeasured), measured)
+	}
+	for _, a := range measured {
+		if !wantMeasured[a] {
+			t.Errorf("asset %s measured from the inventory but has no live objects in it", a)
+		}
+	}
+	// An asset whose objects were deleted is measured as empty: it stays,
+	// priced at nothing, instead of reading "size unknown".
+	if len(set.Gone) == 0 {
+		t.Fatal("the fixture deployment plants no asset whose objects are gone")
+	}
+	empty := queryColumn(t, conn, "SELECT DISTINCT asset_key FROM tier_recommendations WHERE size_source = 'object store' AND size_gb = 0 AND action = 'stay' ORDER BY asset_key")
+	if !slices.Equal(empty, set.Gone) {
+		t.Errorf("assets measured empty %v, want those whose objects are gone %v", empty, set.Gone)
+	}
+}
+
+// queryColumn returns the first column of every row of query.
+func queryColumn(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

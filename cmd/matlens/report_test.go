@@ -30,7 +30,8 @@ import (
 )
 
 // reportDB builds a DuckDB file through the real pipeline: a fixture dump
-// (40 assets, 60 days), then `matlens run` (ingest -> analyze -> recommend).
+// (40 assets, 60 days) and its bucket's S3 Inventory, `matlens objects
+// load`, then `matlens run` (ingest -> analyze -> recommend).
 func reportDB(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -45,7 +46,14 @@ func reportDB(t *testing.T) string {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	inventory := filepath.Join(dir, "inventory")
+	if _, _, err := fixtures.WriteDeploymentInventory(context.Background(), inventory, fixtures.DefaultOptions(), fixtures.InventoryOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	db := filepath.Join(dir, "m.duckdb")
+	if code, _, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--s3-inventory", inventory, "--log-level", "warn"); code != exitOK {
+		t.Fatalf("matlens objects load: exit %d: %s", code, stderr)
+	}
 	if code, _, stderr := runCLI(t, noEnv, "run", "--source", dump, "--db", db, "--log-level", "warn"); code != exitOK {
 		t.Fatalf("matlens run: exit %d: %s", code, stderr)
 	}
@@ -66,6 +74,8 @@ var reportSections = []struct{ name, table string }{
 	{"asset_stats", "asset_stats"},
 	{"alerts", "alerts"},
 	{"capacity_plan", "capacity_plan"},
+	{"asset_storage", "asset_storage"},
+	{"orphaned_objects", "orphaned_objects"},
 }
 
 // tableFacts reads each section table's row count and column names
@@ -196,6 +206,13 @@ func TestReportFormats(t *testing.T) {
 		}
 		if recs[0].SavingsUSDMonth <= 0 || !strings.HasSuffix(recs[0].AsOf, "Z") {
 			t.Errorf("top recommendation %+v: want the biggest saving first and a UTC as_of", recs[0])
+		}
+		// The bytes-per-class MAP is a JSON object too.
+		var storage []struct {
+			BytesByClass map[string]int64 `json:"bytes_by_class"`
+		}
+		if err := json.Unmarshal(doc["asset_storage"], &storage); err != nil || len(storage) == 0 || len(storage[0].BytesByClass) == 0 {
+			t.Errorf("asset_storage: %v; first row %+v, want bytes_by_class as an object of bytes per class", err, storage[:min(1, len(storage))])
 		}
 
 		code, stdout, _ = callReport(t, "--db", db, "--format", "json", "--out", "-")

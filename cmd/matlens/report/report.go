@@ -103,6 +103,8 @@ var sections = []section{
 	{"asset_stats", "asset_stats", mustQuery("asset_stats")},
 	{"alerts", "alerts", mustQuery("alerts")},
 	{"capacity_plan", "capacity_plan", mustQuery("capacity_plan")},
+	{"asset_storage", "asset_storage", mustQuery("asset_storage")},
+	{"orphaned_objects", "orphaned_objects", mustQuery("orphaned_objects")},
 }
 
 var (
@@ -111,6 +113,8 @@ var (
 	topRecommendationsSQL = mustQuery("top_recommendations")
 	assetCostsSQL         = mustQuery("asset_costs")
 	capacityHighlightsSQL = mustQuery("capacity_highlights")
+	sizeSourcesSQL        = mustQuery("size_sources")
+	topOrphansSQL         = mustQuery("top_orphans")
 	execSeriesSQL         = mustQuery("exec_series")
 	sizeSeriesSQL         = mustQuery("size_series")
 )

@@ -1,6 +1,11 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+
+	"github.com/matlens/matlens/tiering"
+)
 
 // tableData is one section of the text and HTML reports, formatted.
 type tableData struct {
@@ -15,7 +20,7 @@ func (t *tableData) add(cells ...string) { t.Rows = append(t.Rows, cells) }
 
 // tables formats the view's sections in the order both reports show them.
 func (v *view) tables() []tableData {
-	return []tableData{v.summaryTable(), v.recsTable(), v.alertsTable(), v.costsTable(), v.capacityTable()}
+	return []tableData{v.summaryTable(), v.recsTable(), v.orphansTable(), v.alertsTable(), v.costsTable(), v.sizesTable(), v.capacityTable()}
 }
 
 func (v *view) summaryTable() tableData {
@@ -44,15 +49,58 @@ func (v *view) recsTable() tableData {
 	t := tableData{
 		ID: "top-recommendations", Title: fmt.Sprintf("Top %d recommendations by savings (USD per month)", v.Top),
 		Empty: "No move saves money: every asset is already in its cheapest allowed class.",
-		Cols:  []string{"asset", "partition", "move", "access", "size GB", "now", "after", "savings", "payback months", "reason"},
-		Num:   []bool{false, false, false, false, true, true, true, true, true, false},
+		Cols:  []string{"asset", "move", "access", "size GB", "size from", "now", "after", "savings", "payback months", "reason"},
+		Num:   []bool{false, false, false, true, false, true, true, true, true, false},
 	}
 	r := v.TopRecs
 	for i := range r.rows {
-		t.add(r.str(i, "asset_key"), r.str(i, "partition"), r.str(i, "current_class")+" → "+r.str(i, "recommended_class"),
-			r.str(i, "access_category"), cell("size_gb", r.rows[i][r.col("size_gb")]),
+		t.add(r.str(i, "asset_key"), r.str(i, "current_class")+" → "+r.str(i, "recommended_class"),
+			r.str(i, "access_category"), cell("size_gb", r.rows[i][r.col("size_gb")]), r.str(i, "size_source"),
 			usd(r.f(i, "cost_now_usd_month")), usd(r.f(i, "cost_recommended_usd_month")), usd(r.f(i, "savings_usd_month")),
-			cell("payback_months", r.rows[i][r.col("payback_months")]), r.str(i, "reason"))
+			payback(r, i), r.str(i, "reason"))
+	}
+	return t
+}
+
+// payback is blank on a partitioned asset's own row: each of its
+// partitions' moves pays back on its own.
+func payback(r *table, i int) string {
+	if r.str(i, "action") == tiering.ActionPerPartition {
+		return ""
+	}
+	return cell("payback_months", r.rows[i][r.col("payback_months")])
+}
+
+func (v *view) orphansTable() tableData {
+	t := tableData{
+		ID: "orphaned-objects", Title: fmt.Sprintf("Orphaned objects and old versions: top %d of each kind by savings (USD per month)", v.Top),
+		Empty: "No orphaned objects: no object store is loaded (`matlens objects load`), or every billed object under Dagster's prefixes is an asset's current one.",
+		Cols:  []string{"prefix", "reason", "class", "objects", "size GB", "newest", "cost", "action", "savings"},
+		Num:   []bool{false, false, false, true, true, false, true, false, true},
+	}
+	o := v.Orphans
+	for r := range o.rows {
+		newest := ""
+		if ts, ok := o.rows[r][o.col("newest_modified")].(time.Time); ok {
+			newest = ts.UTC().Format("2006-01-02")
+		}
+		t.add(o.str(r, "prefix"), o.str(r, "reason"), o.str(r, "storage_class"), cell("", o.rows[r][o.col("objects")]),
+			cell("size_gb", o.rows[r][o.col("size_gb")]), newest, usd(o.f(r, "cost_usd_month")),
+			o.str(r, "action"), usd(o.f(r, "savings_usd_month")))
+	}
+	return t
+}
+
+func (v *view) sizesTable() tableData {
+	t := tableData{
+		ID: "size-sources", Title: "Where sizes come from (whole assets)",
+		Empty: "asset_stats holds no asset.",
+		Cols:  []string{"size from", "assets", "size GB"},
+		Num:   []bool{false, true, true},
+	}
+	s := v.Sizes
+	for r := range s.rows {
+		t.add(s.str(r, "size_source"), cell("", s.rows[r][s.col("assets")]), cell("size_gb", s.rows[r][s.col("size_gb")]))
 	}
 	return t
 }

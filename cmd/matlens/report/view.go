@@ -24,6 +24,8 @@ type view struct {
 	Alerts     *table
 	AssetCosts []assetCost // the charted provider's assets, dearest first
 	Capacity   *table      // capacity_plan's deployment-wide figures
+	Sizes      *table      // whole assets by where their size came from
+	Orphans    *table      // the Top orphan groups by savings
 
 	CostByClass classCosts
 	Exec        []series // execution-time series of the assets with alerts
@@ -95,6 +97,12 @@ func loadView(ctx context.Context, conn *sql.Conn, opts Options, st status) (*vi
 	}
 	if v.Capacity, err = queryTable(ctx, conn, capacityHighlightsSQL, v.Provider); err != nil {
 		return nil, fmt.Errorf("capacity plan: %w", err)
+	}
+	if v.Sizes, err = queryTable(ctx, conn, sizeSourcesSQL); err != nil {
+		return nil, fmt.Errorf("size sources: %w", err)
+	}
+	if v.Orphans, err = queryTable(ctx, conn, topOrphansSQL, opts.Top); err != nil {
+		return nil, fmt.Errorf("orphaned objects: %w", err)
 	}
 	costs, err := queryTable(ctx, conn, assetCostsSQL)
 	if err != nil {
