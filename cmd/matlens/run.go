@@ -43,6 +43,7 @@ Usage:
   matlens plan      inventory|memory|network ... [--json]    the guide's calculators
   matlens fixtures  generate (--pg DSN | --out FILE) [--assets N] [--days N]
                     [--runs-per-day N] [--rows N] [--seed N]  realistic Dagster event logs
+                    [--inventory DIR]                       and their bucket's S3 Inventory
   matlens prices    [--provider P] [--json]                  the effective storage price sheet
   matlens config    [--config FILE]                          the effective configuration, secrets redacted
 
