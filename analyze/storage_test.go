@@ -3,9 +3,11 @@ package analyze_test
 import (
 	"context"
 	"database/sql"
+	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/fixtures"
@@ -18,6 +20,13 @@ import (
 // storageDB loads the small fixture deployment, its bucket's inventory
 // (S3 Inventory, CSV, all versions) and analyzes it.
 func storageDB(t *testing.T) (*sql.Conn, *fixtures.ObjectSet) {
+	t.Helper()
+	f, set := storageFile(t)
+	return f.Conn(), set
+}
+
+// storageFile is storageDB's file, for tests that load more snapshots.
+func storageFile(t *testing.T) (*duckfile.File, *fixtures.ObjectSet) {
 	t.Helper()
 	ctx := context.Background()
 	o := smallFixture()
@@ -43,7 +52,7 @@ func storageDB(t *testing.T) (*sql.Conn, *fixtures.ObjectSet) {
 		t.Fatal(err)
 	}
 	runAnalyze(t, f.Conn(), nil)
-	return f.Conn(), set
+	return f, set
 }
 
 // current sums the current objects at key or under it on '/' boundaries,
@@ -233,5 +242,82 @@ FROM orphaned_objects`).Scan(&unpriced, &deletes, &saved); err != nil {
 	}
 	if unpriced != 0 || deletes == 0 || !(saved > 0) {
 		t.Errorf("orphans: %d unpriced, %d to delete, $%.2f/month saved; want 0, > 0, > 0", unpriced, deletes, saved)
+	}
+}
+
+// TestGrowthIsMeasuredFromRealBytes loads a second snapshot two days
+// later in which one asset's object has grown by 4 MB: its growth is the
+// measured 2 MB a day and its forecasts follow from the measured bytes,
+// while every asset whose bytes stayed put grows by exactly nothing.
+func TestGrowthIsMeasuredFromRealBytes(t *testing.T) {
+	ctx := context.Background()
+	f, set := storageFile(t)
+	conn := f.Conn()
+	var first time.Time
+	if err := conn.QueryRowContext(ctx, "SELECT max(as_of) FROM asset_storage").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	// A single-object asset that is not partitioned, so one key holds all
+	// of its bytes.
+	var grown, grownKey string
+	for loc, key := range set.Locations {
+		if !strings.Contains(loc, "|") && !slices.Contains(set.Directories, loc) && !slices.Contains(set.Gone, loc) &&
+			(grown == "" || loc < grown) {
+			grown, grownKey = loc, key
+		}
+	}
+	if grown == "" {
+		t.Fatal("the fixture has no unpartitioned single-object asset")
+	}
+	const delta = 4_000_000
+	later := make([]fixtures.Object, len(set.Objects))
+	copy(later, set.Objects)
+	for i := range later {
+		if later[i].Key == grownKey && later[i].IsLatest {
+			later[i].Size += delta
+		}
+	}
+	manifest, err := fixtures.WriteS3Inventory(t.TempDir(), fixtures.ObjectBucket,
+		fixtures.InventoryOptions{Versions: true, At: set.At.Add(48 * time.Hour)}, slices.Values(later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objects.Load(ctx, f, objects.Source{Kind: objects.KindS3Inventory, Location: manifest}, objects.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	runAnalyze(t, conn, func(o *analyze.Options) { o.AsOf = first.Add(48 * time.Hour) })
+
+	rows, err := conn.QueryContext(ctx, `
+SELECT s.asset_key, s.size_growth_bytes_per_day, s.size_bytes_latest, s.size_bytes_forecast_30d
+FROM asset_stats s JOIN asset_storage st ON st.asset_key = s.asset_key AND st.partition IS NULL
+WHERE s.partition IS NULL AND st.matched_by <> 'none'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var asset string
+		var growth, latest, forecast30 sql.NullFloat64
+		if err := rows.Scan(&asset, &growth, &latest, &forecast30); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		want := 0.0
+		if asset == grown {
+			want = delta / 2
+		}
+		if !growth.Valid || math.Abs(growth.Float64-want) > 1e-6*max(1, want) {
+			t.Errorf("%s: growth %v bytes/day, want %v measured", asset, growth, want)
+		}
+		if !forecast30.Valid || math.Abs(forecast30.Float64-math.Max(0, latest.Float64+30*want)) > 1e-3 {
+			t.Errorf("%s: 30-day forecast %v, want measured %v + 30 x %v", asset, forecast30, latest, want)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 {
+		t.Fatalf("%d measured assets, want several", n)
 	}
 }

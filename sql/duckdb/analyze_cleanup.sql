@@ -1,6 +1,7 @@
 -- Drop analyze's temp tables (they live on the connection otherwise).
 DROP TABLE IF EXISTS analyze_capacity;
 DROP TABLE IF EXISTS analyze_orphans;
+DROP TABLE IF EXISTS analyze_storage_growth;
 DROP TABLE IF EXISTS analyze_asset_storage;
 DROP TABLE IF EXISTS analyze_covered;
 DROP TABLE IF EXISTS analyze_location_classes;

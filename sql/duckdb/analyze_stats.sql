@@ -24,10 +24,18 @@ SELECT getvariable('matlens_as_of') AS as_of, b.asset_key, b.partition,
        CASE WHEN st.asset_key IS NOT NULL THEN 'object store' WHEN g.size_latest IS NOT NULL THEN 'metadata' END AS size_source,
        g.size_mean AS size_bytes_mean,
        CAST(round(g.size_max) AS BIGINT) AS size_bytes_max,
-       g.size_growth AS size_growth_bytes_per_day,
-       g.size_forecast_30d AS size_bytes_forecast_30d,
-       g.size_forecast_90d AS size_bytes_forecast_90d,
-       g.size_forecast_365d AS size_bytes_forecast_365d,
+       -- Growth measured in the object store wins too; measured bytes
+       -- forecast from it, or from the recorded sizes' growth until the
+       -- store has measured them twice. Nothing found at the location
+       -- (objects deleted) has no growth to forecast with.
+       CASE WHEN st.matched_by = 'none' THEN NULL
+            ELSE coalesce(sg.growth_bytes_per_day, g.size_growth) END AS size_growth_bytes_per_day,
+       CASE WHEN st.asset_key IS NULL THEN g.size_forecast_30d
+            WHEN st.matched_by <> 'none' THEN greatest(0, st.bytes + 30 * coalesce(sg.growth_bytes_per_day, g.size_growth)) END AS size_bytes_forecast_30d,
+       CASE WHEN st.asset_key IS NULL THEN g.size_forecast_90d
+            WHEN st.matched_by <> 'none' THEN greatest(0, st.bytes + 90 * coalesce(sg.growth_bytes_per_day, g.size_growth)) END AS size_bytes_forecast_90d,
+       CASE WHEN st.asset_key IS NULL THEN g.size_forecast_365d
+            WHEN st.matched_by <> 'none' THEN greatest(0, st.bytes + 365 * coalesce(sg.growth_bytes_per_day, g.size_growth)) END AS size_bytes_forecast_365d,
        b.write_bytes_mean, b.write_bytes_max,
        b.win_days AS window_days,
        b.writes_in_window, b.reads_in_window,
@@ -45,4 +53,5 @@ SELECT getvariable('matlens_as_of') AS as_of, b.asset_key, b.partition,
        b.first_seen, b.last_materialized, b.last_read, b.history_days, b.shared_step
 FROM b LEFT JOIN analyze_gonum g USING (key_id)
 LEFT JOIN analyze_asset_storage st ON st.asset_key = b.asset_key AND st.partition IS NOT DISTINCT FROM b.partition
+LEFT JOIN analyze_storage_growth sg ON sg.asset_key = b.asset_key AND sg.partition IS NOT DISTINCT FROM b.partition
 ORDER BY b.key_id;

@@ -130,3 +130,23 @@ FROM analyze_object_groups g
 LEFT JOIN analyze_location_ids i USING (loc_id)
 WHERE g.loc_id IS NULL OR NOT g.is_latest OR g.is_delete_marker
 GROUP BY ALL;
+
+-- analyze_storage_growth: growth measured from real bytes, for each asset
+-- and partition measured at two or more analyze times in the window (the
+-- asset_storage_history of earlier runs plus this run): bytes per day, the
+-- least-squares slope of bytes over time, as describeSize fits recorded
+-- sizes. Measurements where nothing was found at the location do not count:
+-- they say the store was not loaded or the objects are gone, not that the
+-- asset shrank.
+CREATE OR REPLACE TEMP TABLE analyze_storage_growth AS
+WITH points AS (
+    SELECT asset_key, partition, as_of, bytes FROM asset_storage_history
+    WHERE matched_by <> 'none' AND as_of >= getvariable('matlens_window_start') AND as_of < getvariable('matlens_as_of')
+    UNION ALL
+    SELECT asset_key, partition, as_of, bytes FROM analyze_asset_storage WHERE matched_by <> 'none'
+)
+SELECT asset_key, partition, regr_slope(bytes, epoch_us(as_of) / 86400e6) AS growth_bytes_per_day,
+       count(*) AS measurements
+FROM points
+GROUP BY asset_key, partition
+HAVING count(DISTINCT as_of) >= 2;
