@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/matlens/matlens/tiering"
@@ -16,11 +15,15 @@ import (
 const orphanArchiveAfter = 90 * 24 * time.Hour
 
 // priceOrphans fills orphaned_objects' cost and recommendation from the
-// price sheet of each orphan's own provider: what it costs a month where
-// it is (billable bytes at its class, at least the class's minimum
-// billable size per object), and what deleting it, or for recent
-// leftovers moving it to the cheapest class that needs no restore, saves.
-// Noncurrent versions and delete markers are to be expired (deleted).
+// price sheet of each orphan's own provider, with tiering's cost model for
+// objects nobody reads or rewrites: storage at the class's rate with its
+// minimum billable size and per-object overhead, and Intelligent-Tiering's
+// or Autoclass's monitoring fee per object. A group is priced at its
+// average object size, as tiering prices an asset. Deleting saves all of
+// it; for recent leftovers, moving to the cheapest class that needs no
+// restore saves the difference (its one-time transition is left out: it is
+// the owner's choice to pay it). Noncurrent versions and delete markers are
+// to be expired (deleted).
 func priceOrphans(ctx context.Context, tx *sql.Tx, sheet *tiering.PriceSheet, asOf time.Time) error {
 	rows, err := tx.QueryContext(ctx, `SELECT rowid, provider, storage_class, reason, objects, bytes, newest_modified FROM orphaned_objects`)
 	if err != nil {
@@ -50,20 +53,28 @@ func priceOrphans(ctx context.Context, tx *sql.Tx, sheet *tiering.PriceSheet, as
 		if err != nil {
 			name = pr.DefaultClass
 		}
-		monthly := func(c *tiering.Class) float64 {
-			billable := math.Max(float64(bytes), float64(objects)*c.MinBillableObjectBytes)
-			return billable / pr.BytesPerGB * c.StorageUSDPerGBMonth
+		idle := tiering.Usage{SizeBytes: float64(bytes), Objects: float64(max(objects, 1))}
+		monthly := func(class string) (float64, error) {
+			b, err := tiering.CostPerMonth(sheet, provider, class, idle)
+			return b.TotalUSD, err
 		}
-		cost := monthly(pr.Classes[name])
+		cost, err := monthly(name)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("price orphans: %w", err)
+		}
 		p := priced{rowid: rowid, cost: cost, savings: cost, action: "delete"}
 		if reason == "no current materialization" && newest.Valid && asOf.Sub(newest.Time) < orphanArchiveAfter {
-			best := name
-			for n, c := range pr.Classes {
-				if !c.NeedsRestore && !c.Managed && monthly(c) < monthly(pr.Classes[best]) {
-					best = n
+			cheapest := cost
+			for _, n := range pr.ClassNames() {
+				if pr.Classes[n].NeedsRestore {
+					continue
+				}
+				if v, err := monthly(n); err == nil && v < cheapest {
+					cheapest = v
 				}
 			}
-			p.action, p.savings = "archive", cost-monthly(pr.Classes[best])
+			p.action, p.savings = "archive", cost-cheapest
 		}
 		out = append(out, p)
 	}

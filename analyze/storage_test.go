@@ -243,6 +243,35 @@ FROM orphaned_objects`).Scan(&unpriced, &deletes, &saved); err != nil {
 	if unpriced != 0 || deletes == 0 || !(saved > 0) {
 		t.Errorf("orphans: %d unpriced, %d to delete, $%.2f/month saved; want 0, > 0, > 0", unpriced, deletes, saved)
 	}
+	// Each planted orphan group at the sheet's rate for its class, worked
+	// out by hand: the retired asset's five partitions in STANDARD, and the
+	// one small export in STANDARD_IA, billed at least its minimum size.
+	aws := sheet.Providers["aws"]
+	rows, err := conn.QueryContext(ctx, `
+SELECT storage_class, objects, bytes, cost_usd_month FROM orphaned_objects
+WHERE reason = 'no current materialization' AND prefix LIKE '%/legacy'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	groups := 0
+	for rows.Next() {
+		var class string
+		var n, bytes int64
+		var cost float64
+		if err := rows.Scan(&class, &n, &bytes, &cost); err != nil {
+			t.Fatal(err)
+		}
+		groups++
+		c := aws.Classes[class]
+		want := float64(n) * math.Max(float64(bytes)/float64(n), c.MinBillableObjectBytes) / aws.BytesPerGB * c.StorageUSDPerGBMonth
+		if math.Abs(cost-want) > 1e-12 {
+			t.Errorf("legacy orphans in %s (%d objects, %d bytes): $%v/month, want $%v", class, n, bytes, cost, want)
+		}
+	}
+	if groups != 2 {
+		t.Errorf("%d legacy orphan groups, want STANDARD and STANDARD_IA", groups)
+	}
 }
 
 // TestGrowthIsMeasuredFromRealBytes loads a second snapshot two days
