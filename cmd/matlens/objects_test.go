@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/matlens/matlens/fixtures"
 )
 
@@ -305,4 +311,91 @@ func queryColumn(t *testing.T, db *sql.DB, query string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestObjectsLoadFromAnS3CompatibleServer runs what a MinIO user types:
+// a live listing and an inventory read from its destination bucket, both
+// through --endpoint and --path-style, against gofakes3 speaking S3's
+// protocol.
+func TestObjectsLoadFromAnS3CompatibleServer(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFAKE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	backend := s3mem.New()
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	put := func(bucket, key string, body []byte) {
+		t.Helper()
+		if _, err := backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(body), int64(len(body)), nil); err != nil {
+			t.Fatalf("put %s/%s: %v", bucket, key, err)
+		}
+	}
+	for _, b := range []string{"lake", "inventories"} {
+		if err := backend.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		put("lake", fmt.Sprintf("dagster/storage/orders/part-%d.parquet", i), bytes.Repeat([]byte("x"), 1000*(i+1)))
+	}
+	put("lake", "elsewhere/readme.txt", []byte("not listed"))
+
+	// An inventory report of another bucket, uploaded where S3 delivers it.
+	local := t.TempDir()
+	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	inv := []fixtures.Object{
+		{Bucket: "warehouse", Key: "a/b.parquet", Size: 12345, StorageClass: "STANDARD_IA", LastModified: at.Add(-time.Hour), IsLatest: true},
+		{Bucket: "warehouse", Key: "a/c.parquet", Size: 678, StorageClass: "GLACIER_IR", LastModified: at.Add(-time.Hour), IsLatest: true},
+	}
+	if _, err := fixtures.WriteS3Inventory(local, "warehouse", fixtures.InventoryOptions{At: at}, slices.Values(inv)); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.WalkDir(local, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(local, p)
+		put("inventories", filepath.ToSlash(rel), body)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "objects", "load", "--db", db,
+		"--list", "s3://lake/dagster", "--s3-inventory", "s3://inventories/warehouse/daily/",
+		"--endpoint", srv.URL, "--path-style")
+	if code != exitOK {
+		t.Fatalf("objects load: exit %d: %s\n%s", code, stderr, out)
+	}
+	got := listedObjects(t, db, "objects")
+	if got["list:s3://lake/dagster"] != "3" || got["s3-inventory:s3://inventories/warehouse/daily/"] != "2" {
+		t.Errorf("objects per source %v, want the 3 listed under dagster/ and the inventory's 2", got)
+	}
+	conn, err := sql.Open("duckdb", db+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	classes := queryColumn(t, conn, "SELECT bucket || '/' || key || ' ' || size_bytes || ' ' || storage_class FROM storage_objects ORDER BY 1")
+	want := []string{
+		"lake/dagster/storage/orders/part-0.parquet 1000 STANDARD",
+		"lake/dagster/storage/orders/part-1.parquet 2000 STANDARD",
+		"lake/dagster/storage/orders/part-2.parquet 3000 STANDARD",
+		"warehouse/a/b.parquet 12345 STANDARD_IA",
+		"warehouse/a/c.parquet 678 GLACIER_IR",
+	}
+	if !slices.Equal(classes, want) {
+		t.Errorf("storage_objects:\n%s\nwant:\n%s", strings.Join(classes, "\n"), strings.Join(want, "\n"))
+	}
 }
