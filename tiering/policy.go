@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -57,32 +58,38 @@ func LifecyclePolicies(sheet *PriceSheet, recs []Recommendation, provider string
 	}
 	var moves []move
 	seen := map[string]bool{}
+	downward := func(r Recommendation) (bool, error) {
+		from, ok1 := pr.Classes[r.CurrentClass]
+		to, ok2 := pr.Classes[r.RecommendedClass]
+		if !ok1 || !ok2 {
+			return false, fmt.Errorf("lifecycle policies: %s: unknown class %s or %s", r.AssetKey, r.CurrentClass, r.RecommendedClass)
+		}
+		return r.Action == ActionMove && to.Rank > from.Rank, nil
+	}
+	perAsset, err := assetRules(pr, recs, provider, downward)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range recs {
 		if r.Provider != provider || r.Action != ActionMove {
 			continue
 		}
-		from, ok1 := pr.Classes[r.CurrentClass]
-		to, ok2 := pr.Classes[r.RecommendedClass]
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("lifecycle policies: %s: unknown class %s or %s", r.AssetKey, r.CurrentClass, r.RecommendedClass)
+		down, err := downward(r)
+		if err != nil {
+			return nil, err
 		}
-		if to.Rank <= from.Rank {
+		if !down {
 			continue
 		}
-		prefix := policyPrefix(r)
+		prefix, days := policyPrefix(r), transitionDays(pr.Classes[r.RecommendedClass], r)
+		if a, ok := perAsset[r.AssetKey]; ok && r.Partition != "" {
+			prefix, days = a.prefix, a.days
+		}
 		if seen[prefix] {
 			continue
 		}
 		seen[prefix] = true
-		// A rewritten asset was priced as if each version went to the new
-		// class right away, so its rule fires at once; waiting for the
-		// break-even idle time only makes sense for written-once data.
-		days := 0.0
-		if !to.Managed && r.RewritesPerMonth == 0 {
-			days = math.Ceil(r.BreakEvenIdleDays - 1e-9)
-		}
-		days = math.Max(days, to.MinTransitionAgeDays)
-		moves = append(moves, move{prefix: prefix, from: r.CurrentClass, to: r.RecommendedClass, days: int(days), managed: to.Managed})
+		moves = append(moves, move{prefix: prefix, from: r.CurrentClass, to: r.RecommendedClass, days: days, managed: pr.Classes[r.RecommendedClass].Managed})
 	}
 	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.prefix, b.prefix) })
 	out := map[string][]byte{}
@@ -204,6 +211,114 @@ func LifecyclePolicies(sheet *PriceSheet, recs []Recommendation, provider string
 		return out, putJSON(out, AzurePolicyFile, doc)
 	}
 	return nil, fmt.Errorf("lifecycle policies: no policy format for provider %q", provider)
+}
+
+// transitionDays is how long after creation r's objects should wait
+// before the lifecycle rule moves them to class to. A rewritten asset was
+// priced as if each version went to the new class right away, so its rule
+// fires at once; waiting for the break-even idle time only makes sense for
+// written-once data.
+func transitionDays(to *Class, r Recommendation) int {
+	days := 0.0
+	if !to.Managed && r.RewritesPerMonth == 0 {
+		days = math.Ceil(r.BreakEvenIdleDays - 1e-9)
+	}
+	return int(math.Max(days, to.MinTransitionAgeDays))
+}
+
+type assetRule struct {
+	prefix string
+	days   int
+}
+
+// assetRules finds the partitioned assets whose moves one lifecycle rule
+// on the asset's own prefix makes: every partition is a time window, the
+// moving ones (two or more) all go from one class to one class, no
+// partition older than the youngest of them stays, and their prefixes
+// share a directory that holds no other asset. The rule waits as long as the latest-paying of those moves,
+// so no partition moves before it pays, and it keeps moving the partitions
+// written after today, which per-partition rules would not (and would
+// exhaust the providers' 100 to 1,000 rules per bucket).
+func assetRules(pr *Provider, recs []Recommendation, provider string, downward func(Recommendation) (bool, error)) (map[string]assetRule, error) {
+	type part struct {
+		rec  Recommendation
+		day  time.Time
+		down bool
+	}
+	byAsset := map[string][]part{}
+	var others []Recommendation
+	undated := map[string]bool{}
+	for _, r := range recs {
+		if r.Provider != provider {
+			continue
+		}
+		others = append(others, r)
+		if r.Partition == "" {
+			continue
+		}
+		day, ok := partitionStart(r.Partition)
+		if !ok {
+			undated[r.AssetKey] = true
+		}
+		down, err := downward(r)
+		if err != nil {
+			return nil, err
+		}
+		byAsset[r.AssetKey] = append(byAsset[r.AssetKey], part{r, day, down})
+	}
+	out := map[string]assetRule{}
+	for asset, parts := range byAsset {
+		if undated[asset] {
+			continue
+		}
+		var moving []part
+		var youngestMove time.Time
+		for _, p := range parts {
+			if p.down {
+				moving = append(moving, p)
+				if p.day.After(youngestMove) {
+					youngestMove = p.day
+				}
+			}
+		}
+		if len(moving) < 2 {
+			continue
+		}
+		ok := true
+		days := 0
+		common := policyPrefix(parts[0].rec)
+		for _, p := range parts {
+			common = commonDir(common, policyPrefix(p.rec))
+			if p.down {
+				ok = ok && p.rec.CurrentClass == moving[0].rec.CurrentClass && p.rec.RecommendedClass == moving[0].rec.RecommendedClass
+				days = max(days, transitionDays(pr.Classes[p.rec.RecommendedClass], p.rec))
+			} else if p.rec.Action == ActionStay {
+				// A stay is evidence that moving this partition costs money;
+				// a partition without enough history or a size is not, and an
+				// age rule counts from its (recent) creation anyway.
+				ok = ok && p.day.After(youngestMove)
+			}
+		}
+		if !ok || common == "" {
+			continue
+		}
+		if slices.ContainsFunc(others, func(r Recommendation) bool {
+			return r.AssetKey != asset && strings.HasPrefix(policyPrefix(r), common)
+		}) {
+			continue // another asset lives under the same directory
+		}
+		out[asset] = assetRule{prefix: common, days: days}
+	}
+	return out, nil
+}
+
+// commonDir is the longest common prefix of a and b that ends in '/'.
+func commonDir(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return a[:strings.LastIndexByte(a[:n], '/')+1]
 }
 
 func policyPrefix(r Recommendation) string {

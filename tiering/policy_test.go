@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,5 +137,66 @@ func TestLifecyclePoliciesOnlyPayingMoves(t *testing.T) {
 	files, err := LifecyclePolicies(sheet, recs, "aws")
 	if err != nil || len(files) != 0 {
 		t.Errorf("stays produced policies: %v %v", files, err)
+	}
+}
+
+// A daily-partitioned asset whose oldest partitions move gets one rule on
+// its directory, waiting as long as its latest-paying partition; an asset
+// whose moving partitions are not the oldest, or that shares its directory
+// with another asset, keeps one rule per partition.
+func TestLifecyclePoliciesOneRulePerPartitionedAsset(t *testing.T) {
+	t.Parallel()
+	sheet := mustSheet(t)
+	rec := func(asset, partition, prefix, to string, idleDays float64) Recommendation {
+		r := Recommendation{AssetKey: asset, Partition: partition, StoragePrefix: prefix, Provider: "aws",
+			CurrentClass: "STANDARD", RecommendedClass: "STANDARD", Action: ActionStay}
+		if to != "" {
+			r.RecommendedClass, r.Action, r.BreakEvenIdleDays = to, ActionMove, idleDays
+		}
+		return r
+	}
+	recs := []Recommendation{
+		rec("sales", "", "lake/sales", "", 0),
+		rec("sales", "2026-01-01", "lake/sales/2026-01-01/data.parquet", "GLACIER_IR", 95.2),
+		rec("sales", "2026-01-02", "lake/sales/2026-01-02/data.parquet", "GLACIER_IR", 97),
+		rec("sales", "2026-02-20", "lake/sales/2026-02-20/data.parquet", "", 0),
+		// Backfilled lately: too little history to price, no evidence against the rule.
+		{AssetKey: "sales", Partition: "2026-01-03", StoragePrefix: "lake/sales/2026-01-03/data.parquet", Provider: "aws",
+			CurrentClass: "STANDARD", RecommendedClass: "STANDARD", Action: ActionInsufficientHistory},
+		// A recent partition moves while an older one stays: no age rule says that.
+		rec("clicks", "2026-01-01", "lake/clicks/2026-01-01", "", 0),
+		rec("clicks", "2026-01-02", "lake/clicks/2026-01-02", "GLACIER_IR", 40),
+		rec("clicks", "2026-01-03", "lake/clicks/2026-01-03", "GLACIER_IR", 40),
+		// Shares lake/shared/ with another asset.
+		rec("shared_a", "2026-01-01", "lake/shared/a_2026-01-01", "GLACIER_IR", 40),
+		rec("shared_a", "2026-01-02", "lake/shared/a_2026-01-02", "GLACIER_IR", 40),
+		rec("shared_b", "", "lake/shared/b", "", 0),
+	}
+	files, err := LifecyclePolicies(sheet, recs, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rules []struct {
+			Filter      struct{ Prefix string }
+			Transitions []struct{ Days int }
+		}
+	}
+	if err := json.Unmarshal(files[S3LifecycleFile], &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range doc.Rules {
+		got[r.Filter.Prefix] = r.Transitions[0].Days
+	}
+	want := map[string]int{
+		"lake/sales/":              97,
+		"lake/clicks/2026-01-02":   40,
+		"lake/clicks/2026-01-03":   40,
+		"lake/shared/a_2026-01-01": 40,
+		"lake/shared/a_2026-01-02": 40,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("rules (prefix: days) %v, want %v", got, want)
 	}
 }
