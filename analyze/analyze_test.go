@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,25 +174,14 @@ func TestAnalyzeMatchesIndependentComputation(t *testing.T) {
 	for k, v := range exec {
 		r := stats[[2]string{k, ""}]
 		n := len(v)
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
-		mean := sum / float64(n)
-		var ss float64
-		for _, x := range v {
-			ss += (x - mean) * (x - mean)
-		}
-		s := slices.Clone(v)
-		slices.Sort(s)
-		rank := func(p float64) float64 { return s[max(int(math.Ceil(p*float64(n)))-1, 0)] }
+		mean, stddev, s := analyze.ReferenceExec(v)
 		closeTo(t, k+" mean", r.mean, mean)
-		closeTo(t, k+" p50", r.p50, rank(0.5))
-		closeTo(t, k+" p95", r.p95, rank(0.95))
-		closeTo(t, k+" p99", r.p99, rank(0.99))
+		closeTo(t, k+" p50", r.p50, analyze.NearestRank(s, 0.5))
+		closeTo(t, k+" p95", r.p95, analyze.NearestRank(s, 0.95))
+		closeTo(t, k+" p99", r.p99, analyze.NearestRank(s, 0.99))
 		closeTo(t, k+" max", r.max, s[n-1])
 		if n > 1 {
-			closeTo(t, k+" stddev", r.std, math.Sqrt(ss/float64(n-1)))
+			closeTo(t, k+" stddev", r.std, stddev)
 		}
 		if r.execN != int64(n) {
 			t.Errorf("%s: exec samples %d, want %d", k, r.execN, n)

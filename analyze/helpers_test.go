@@ -13,15 +13,13 @@ import (
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
+	"github.com/matlens/matlens/ingest/ingesttest"
 )
 
-// smallFixture has every event shape (retries, failures, shared steps,
-// partitions, cross-run reads) over 20 days and loads in about a second.
-// ingest's tests use the same deployment over 12 days (smallFixture12Days).
+// smallFixture gives the windowed statistics 20 days of history; ingest's
+// tests load the same deployment over 12 days (smallFixture12Days).
 func smallFixture() fixtures.Options {
-	o := fixtures.DefaultOptions()
-	o.Assets, o.Days, o.RunsPerDay, o.Seed = 24, 20, 3, 7
-	return o
+	return ingesttest.SmallDeployment(20)
 }
 
 // loadFixture generates a fixture deployment and loads it into a fresh

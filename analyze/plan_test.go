@@ -16,6 +16,19 @@ func near(t *testing.T, what string, got, want float64) {
 	}
 }
 
+// checkParallel compares every field of a parallel memory plan, the sizes
+// within near's tolerance.
+func checkParallel(t *testing.T, got, want analyze.MemoryParallel) {
+	t.Helper()
+	near(t, "parallel largest_concurrent_mb", got.LargestConcurrentMB, want.LargestConcurrentMB)
+	near(t, "parallel peak_memory_mb", got.PeakMemoryMB, want.PeakMemoryMB)
+	near(t, "parallel recommended_memory_mb", got.RecommendedMemoryMB, want.RecommendedMemoryMB)
+	near(t, "parallel concurrent sum", got.ConcurrentSumMB, want.ConcurrentSumMB)
+	if got.ConcurrentAssets != want.ConcurrentAssets {
+		t.Errorf("parallel concurrent_assets = %d, want %d", got.ConcurrentAssets, want.ConcurrentAssets)
+	}
+}
+
 func TestInventoryHandWorked(t *testing.T) {
 	t.Parallel()
 	res, err := analyze.Inventory(map[string]analyze.InventoryCategory{
@@ -52,13 +65,9 @@ func TestMemoryGuideExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	near(t, "largest_concurrent_mb", res.Parallel.LargestConcurrentMB, 500)
-	near(t, "peak_memory_mb", res.Parallel.PeakMemoryMB, 2000)
-	near(t, "recommended_memory_mb", res.Parallel.RecommendedMemoryMB, 3000)
-	near(t, "concurrent sum", res.Parallel.ConcurrentSumMB, 800)
-	if res.Parallel.ConcurrentAssets != 3 {
-		t.Errorf("concurrent_assets = %d, want 3", res.Parallel.ConcurrentAssets)
-	}
+	checkParallel(t, res.Parallel, analyze.MemoryParallel{
+		LargestConcurrentMB: 500, PeakMemoryMB: 2000, RecommendedMemoryMB: 3000, ConcurrentSumMB: 800, ConcurrentAssets: 3,
+	})
 }
 
 func TestMemoryHandWorked(t *testing.T) {
@@ -73,13 +82,9 @@ func TestMemoryHandWorked(t *testing.T) {
 	near(t, "sequential recommended", res.Sequential.RecommendedMemoryMB, 750)
 	near(t, "sequential max asset", res.Sequential.MaxAssetMB, 200)
 	// Parallel k=2: (200 + 50) = 250 MB x 2.5 = 625; x 1.5 = 937.5.
-	near(t, "parallel peak", res.Parallel.PeakMemoryMB, 625)
-	near(t, "parallel recommended", res.Parallel.RecommendedMemoryMB, 937.5)
-	near(t, "parallel largest concurrent", res.Parallel.LargestConcurrentMB, 200)
-	near(t, "parallel concurrent sum", res.Parallel.ConcurrentSumMB, 250)
-	if res.Parallel.ConcurrentAssets != 2 {
-		t.Errorf("concurrent assets = %d, want 2", res.Parallel.ConcurrentAssets)
-	}
+	checkParallel(t, res.Parallel, analyze.MemoryParallel{
+		PeakMemoryMB: 625, RecommendedMemoryMB: 937.5, LargestConcurrentMB: 200, ConcurrentSumMB: 250, ConcurrentAssets: 2,
+	})
 	// 80% of 1000 = 800 MB. 200x2.5 = 500; +50 -> 625; +10 -> 650; +5 -> 662.5:
 	// all four fit, utilisation 662.5 / 1000 = 66.25%.
 	if res.Recommendation.RecommendedConcurrency != 4 {

@@ -23,15 +23,10 @@ import (
 	"github.com/matlens/matlens/ingest/ingesttest"
 )
 
-// smallFixture12Days is big enough to have every event shape (retries,
-// failures, shared steps, partitions, cross-run reads) and small enough to
-// load into PostgreSQL and ingest in seconds. It is analyze's smallFixture
-// with 12 days instead of 20: ingest checks the load, not windowed
-// statistics, so fewer days suffice.
+// smallFixture12Days is analyze's smallFixture with 12 days instead of 20:
+// ingest checks the load, not windowed statistics, so fewer days suffice.
 func smallFixture12Days() fixtures.Options {
-	o := fixtures.DefaultOptions()
-	o.Assets, o.Days, o.RunsPerDay, o.Seed = 24, 12, 3, 7
-	return o
+	return ingesttest.SmallDeployment(12)
 }
 
 // fixtureSource loads a generated deployment into a fresh PostgreSQL

@@ -84,11 +84,8 @@ func TestRunTwiceAgainstPostgresGivesTheSameTables(t *testing.T) {
 }
 
 func TestRecommendOtherProviders(t *testing.T) {
+	dump := generatedDump(t, 12, 45)
 	dir := t.TempDir()
-	dump := filepath.Join(dir, "dump.sql")
-	if code, _, stderr := runCLI(t, noEnv, "fixtures", "generate", "--out", dump, "--assets", "12", "--days", "45"); code != exitOK {
-		t.Fatal(stderr)
-	}
 	db := filepath.Join(dir, "m.duckdb")
 	if code, _, stderr := runCLI(t, noEnv, "run", "--source", dump, "--db", db); code != exitOK {
 		t.Fatal(stderr)

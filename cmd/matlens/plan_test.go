@@ -48,6 +48,17 @@ func jsonKeys(t *testing.T, s string) (map[string]any, []string) {
 	return v, keys
 }
 
+// planJSON runs a plan subcommand that must succeed and decodes its JSON
+// output, returning it with its sorted dotted keys.
+func planJSON(t *testing.T, args ...string) (map[string]any, []string) {
+	t.Helper()
+	code, out, errs := callPlan(t, args...)
+	if code != exitOK {
+		t.Fatalf("plan %v: exit %d: %s", args, code, errs)
+	}
+	return jsonKeys(t, out)
+}
+
 func TestPlanInventoryJSONContract(t *testing.T) {
 	t.Parallel()
 	f := filepath.Join(t.TempDir(), "inv.json")
@@ -55,11 +66,7 @@ func TestPlanInventoryJSONContract(t *testing.T) {
 		"large": {"count": 10, "avg_size_mb": 512, "frequency_per_day": 1, "retention_days": 365}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := callPlan(t, "inventory", "--file", f, "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	v, keys := jsonKeys(t, out)
+	v, keys := planJSON(t, "inventory", "--file", f, "--json")
 	want := []string{"categories.large.daily_gb", "categories.large.retained_gb", "categories.small.daily_gb",
 		"categories.small.retained_gb", "total_daily_gb", "total_storage_gb"}
 	if !slices.Equal(keys, want) {
@@ -68,7 +75,7 @@ func TestPlanInventoryJSONContract(t *testing.T) {
 	if v["total_daily_gb"].(float64) != 16.71875 {
 		t.Errorf("total_daily_gb = %v, want 16.71875", v["total_daily_gb"])
 	}
-	code, out, _ = callPlan(t, "inventory", "--file", f)
+	code, out, _ := callPlan(t, "inventory", "--file", f)
 	if code != exitOK || !strings.Contains(out, "total") || !strings.Contains(out, "351.56") {
 		t.Errorf("table output (exit %d):\n%s", code, out)
 	}
@@ -76,11 +83,7 @@ func TestPlanInventoryJSONContract(t *testing.T) {
 
 func TestPlanMemoryJSONContract(t *testing.T) {
 	t.Parallel()
-	code, out, errs := callPlan(t, "memory", "--sizes-mb", "5,10,50", "--concurrent", "2", "--available-mb", "1000", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	v, keys := jsonKeys(t, out)
+	v, keys := planJSON(t, "memory", "--sizes-mb", "5,10,50", "--concurrent", "2", "--available-mb", "1000", "--json")
 	want := []string{
 		"parallel.concurrent_assets", "parallel.largest_concurrent_mb", "parallel.peak_memory_mb", "parallel.recommended_memory_mb",
 		"recommendation.max_safe_asset_mb", "recommendation.memory_utilization_percent", "recommendation.recommended_concurrency",
@@ -100,11 +103,7 @@ func TestPlanMemoryJSONContract(t *testing.T) {
 
 func TestPlanNetworkJSONContract(t *testing.T) {
 	t.Parallel()
-	code, out, errs := callPlan(t, "network", "--upload-gb", "100", "--download-gb", "50", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	v, keys := jsonKeys(t, out)
+	v, keys := planJSON(t, "network", "--upload-gb", "100", "--download-gb", "50", "--json")
 	want := []string{"annual_cost_usd", "avg_bandwidth_mbps", "cost_per_gb", "monthly_cost_usd", "monthly_transfer_gb",
 		"peak_bandwidth_mbps", "recommended_bandwidth_mbps", "total_daily_gb"}
 	if !slices.Equal(keys, want) {
@@ -114,7 +113,7 @@ func TestPlanNetworkJSONContract(t *testing.T) {
 	if c := v["monthly_cost_usd"].(float64); c < 202.4999 || c > 202.5001 {
 		t.Errorf("monthly_cost_usd %v, want 202.5", c)
 	}
-	code, out, _ = callPlan(t, "network", "--upload-gb", "1", "--download-gb", "1", "--provider", "gcp")
+	code, out, _ := callPlan(t, "network", "--upload-gb", "1", "--download-gb", "1", "--provider", "gcp")
 	if code != exitOK || !strings.Contains(out, "gcp") {
 		t.Errorf("table output (exit %d):\n%s", code, out)
 	}
@@ -159,11 +158,7 @@ func TestPlanBadFlagsExit2NamingTheFlag(t *testing.T) {
 // max(concurrent_assets) = 500, not the sum of the three largest.
 func TestPlanMemoryGuideExample(t *testing.T) {
 	t.Parallel()
-	code, out, errs := callPlan(t, "memory", "--sizes-mb", "5,10,50,100,200,500", "--concurrent", "3", "--available-mb", "4096", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	v, _ := jsonKeys(t, out)
+	v, _ := planJSON(t, "memory", "--sizes-mb", "5,10,50,100,200,500", "--concurrent", "3", "--available-mb", "4096", "--json")
 	par := v["parallel"].(map[string]any)
 	if got := par["largest_concurrent_mb"].(float64); got != 500 {
 		t.Errorf("parallel.largest_concurrent_mb = %v, want 500", got)
@@ -179,27 +174,19 @@ func TestPlanNetworkUsesPriceSheetOverride(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"network", "--upload-gb", "100", "--download-gb", "50", "--json"}
-	code, out, errs := callPlan(t, args...)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	v, _ := jsonKeys(t, out)
+	v, _ := planJSON(t, args...)
 	if c := v["monthly_cost_usd"].(float64); c < 202.4999 || c > 202.5001 {
 		t.Fatalf("built-in sheet: monthly_cost_usd %v, want 202.5", c)
 	}
 	prices := writeFile(t, dir, "prices.yaml",
 		"providers:\n  aws:\n    egress:\n      tiers:\n        - {up_to_gb: 100, usd_per_gb: 0}\n        - {up_to_gb: 0, usd_per_gb: 0.2}\n")
 	cfg := writeFile(t, dir, "m.yaml", "tiering:\n  prices_file: "+prices+"\n")
-	code, out, errs = callPlan(t, append(args, "--config", cfg)...)
-	if code != exitOK {
-		t.Fatalf("with override: exit %d: %s", code, errs)
-	}
-	v, _ = jsonKeys(t, out)
+	v, _ = planJSON(t, append(args, "--config", cfg)...)
 	// 4500 GB x 0.5 x $0.20 = $450.
 	if c := v["monthly_cost_usd"].(float64); c < 449.9999 || c > 450.0001 {
 		t.Errorf("with override: monthly_cost_usd %v, want 450", c)
 	}
-	code, out, errs = callPlan(t, "network", "--upload-gb", "1", "--download-gb", "1", "--config", cfg)
+	code, out, errs := callPlan(t, "network", "--upload-gb", "1", "--download-gb", "1", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "$0.2/GB") {
 		t.Errorf("table with override (exit %d, %s):\n%s", code, errs, out)
 	}

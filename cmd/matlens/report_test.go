@@ -118,6 +118,25 @@ func TestReportFormats(t *testing.T) {
 	}
 	out := t.TempDir()
 	summaryLine := regexp.MustCompile(`^report: \w+ written to .+ \(as of 2026-\d\d-\d\d \d\d:\d\d UTC; \d+ recommendations on aws, \d+ moves save \$\d+\.\d\d/month; \d+ alerts\)\n$`)
+	// writeReport writes the report in format to dest. With --out, stdout is
+	// for the summary line alone, so anything else there fails the test.
+	writeReport := func(t *testing.T, format, dest string) {
+		t.Helper()
+		code, stdout, stderr := callReport(t, "--db", db, "--format", format, "--out", dest)
+		if code != exitOK || !summaryLine.MatchString(stdout) {
+			t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
+		}
+	}
+	// readReport is writeReport for the single-file formats, returning the file.
+	readReport := func(t *testing.T, format, path string) []byte {
+		t.Helper()
+		writeReport(t, format, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 
 	t.Run("table", func(t *testing.T) {
 		code, stdout, stderr := callReport(t, "--db", db)
@@ -145,14 +164,7 @@ func TestReportFormats(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		path := filepath.Join(out, "report.json")
-		code, stdout, stderr := callReport(t, "--db", db, "--format", "json", "--out", path)
-		if code != exitOK || !summaryLine.MatchString(stdout) {
-			t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := readReport(t, "json", path)
 		var doc map[string]json.RawMessage
 		if err := json.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
@@ -215,7 +227,7 @@ func TestReportFormats(t *testing.T) {
 			t.Errorf("asset_storage: %v; first row %+v, want bytes_by_class as an object of bytes per class", err, storage[:min(1, len(storage))])
 		}
 
-		code, stdout, _ = callReport(t, "--db", db, "--format", "json", "--out", "-")
+		code, stdout, _ := callReport(t, "--db", db, "--format", "json", "--out", "-")
 		if code != exitOK || !json.Valid([]byte(stdout)) {
 			t.Errorf("--out -: exit %d, valid JSON %v", code, json.Valid([]byte(stdout)))
 		}
@@ -223,10 +235,7 @@ func TestReportFormats(t *testing.T) {
 
 	t.Run("csv", func(t *testing.T) {
 		dir := filepath.Join(out, "csv")
-		code, stdout, stderr := callReport(t, "--db", db, "--format", "csv", "--out", dir)
-		if code != exitOK || !summaryLine.MatchString(stdout) {
-			t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
-		}
+		writeReport(t, "csv", dir)
 		for _, s := range reportSections {
 			f, err := os.Open(filepath.Join(dir, s.name+".csv"))
 			if err != nil {
@@ -252,10 +261,7 @@ func TestReportFormats(t *testing.T) {
 
 	t.Run("parquet", func(t *testing.T) {
 		dir := filepath.Join(out, "parquet")
-		code, stdout, stderr := callReport(t, "--db", db, "--format", "parquet", "--out", dir)
-		if code != exitOK || !summaryLine.MatchString(stdout) {
-			t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
-		}
+		writeReport(t, "parquet", dir)
 		mem, err := sql.Open("duckdb", "")
 		if err != nil {
 			t.Fatal(err)
@@ -280,14 +286,7 @@ func TestReportFormats(t *testing.T) {
 
 	t.Run("html", func(t *testing.T) {
 		path := filepath.Join(out, "report.html")
-		code, stdout, stderr := callReport(t, "--db", db, "--format", "html", "--out", path)
-		if code != exitOK || !summaryLine.MatchString(stdout) {
-			t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := readReport(t, "html", path)
 		page := string(b)
 		for _, id := range reportChartIDs {
 			if !strings.Contains(page, `<figure id="`+id+`"`) {

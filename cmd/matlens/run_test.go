@@ -58,6 +58,18 @@ func compatDump(t *testing.T) string {
 	return p
 }
 
+// generatedDump writes a fixture deployment of the given size through
+// `fixtures generate` and returns the dump's path.
+func generatedDump(t *testing.T, assets, days int) string {
+	t.Helper()
+	dump := filepath.Join(t.TempDir(), "dump.sql")
+	code, _, stderr := runCLI(t, noEnv, "fixtures", "generate", "--out", dump, "--assets", strconv.Itoa(assets), "--days", strconv.Itoa(days))
+	if code != exitOK {
+		t.Fatal(stderr)
+	}
+	return dump
+}
+
 func TestUsageErrorsNameTheProblem(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "m.duckdb")
 	for _, tc := range []struct {
@@ -208,12 +220,8 @@ func TestRejectsAboveThresholdExitFive(t *testing.T) {
 // TestSIGTERMStopsBetweenBatches: a terminated run exits 130, keeps what it
 // committed, records itself as interrupted, and the next run finishes.
 func TestSIGTERMStopsBetweenBatches(t *testing.T) {
-	dir := t.TempDir()
-	dump := filepath.Join(dir, "dump.sql")
-	if code, _, stderr := runCLI(t, noEnv, "fixtures", "generate", "--out", dump, "--assets", "30", "--days", "40"); code != exitOK {
-		t.Fatal(stderr)
-	}
-	db := filepath.Join(dir, "m.duckdb")
+	dump := generatedDump(t, 30, 40)
+	db := filepath.Join(t.TempDir(), "m.duckdb")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), cliEnv+"="+strings.Join([]string{"ingest", "--source", dump, "--db", db, "--batch-rows", "300", "--log-level", "debug"}, "\x1f"))
 	errOut, err := cmd.StderrPipe()

@@ -1,4 +1,5 @@
-// Package ingesttest gives tests a real PostgreSQL database of their own.
+// Package ingesttest gives tests a real PostgreSQL database of their own
+// and the small fixture deployment the stage tests load.
 package ingesttest
 
 import (
