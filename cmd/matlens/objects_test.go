@@ -16,6 +16,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/matlens/matlens/fixtures"
+	"github.com/matlens/matlens/ingest/ingesttest"
 )
 
 // objectDir makes a directory holding the named files (paths relative to
@@ -318,14 +319,7 @@ func queryColumn(t *testing.T, db *sql.DB, query string) []string {
 // through --endpoint and --path-style, against gofakes3 speaking S3's
 // protocol.
 func TestObjectsLoadFromAnS3CompatibleServer(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ingesttest.IsolateAWS(t)
 	backend := s3mem.New()
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(srv.Close)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/matlens/matlens/ingest/ingesttest"
 	"github.com/matlens/matlens/ingest/objects"
 )
 
@@ -33,17 +33,7 @@ type fakeS3 struct {
 
 func newFakeS3(t *testing.T) *fakeS3 {
 	t.Helper()
-	// The standard chain reads these; nothing reaches a real account or
-	// the instance metadata service.
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_MAX_ATTEMPTS", "")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ingesttest.IsolateAWS(t)
 	f := &fakeS3{backend: s3mem.New()}
 	s3h := gofakes3.New(f.backend).Server()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
