@@ -13,13 +13,12 @@ import (
 	"github.com/matlens/matlens/analyze"
 	"github.com/matlens/matlens/fixtures"
 	"github.com/matlens/matlens/ingest"
-	"github.com/matlens/matlens/ingest/ingesttest"
 )
 
 // smallFixture gives the windowed statistics 20 days of history; ingest's
 // tests load the same deployment over 12 days (smallFixture12Days).
 func smallFixture() fixtures.Options {
-	return ingesttest.SmallDeployment(20)
+	return fixtures.SmallDeployment(20)
 }
 
 // loadFixture generates a fixture deployment and loads it into a fresh

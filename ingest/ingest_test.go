@@ -26,7 +26,7 @@ import (
 // smallFixture12Days is analyze's smallFixture with 12 days instead of 20:
 // ingest checks the load, not windowed statistics, so fewer days suffice.
 func smallFixture12Days() fixtures.Options {
-	return ingesttest.SmallDeployment(12)
+	return fixtures.SmallDeployment(12)
 }
 
 // fixtureSource loads a generated deployment into a fresh PostgreSQL

@@ -1,5 +1,5 @@
 // Package ingesttest gives tests a real PostgreSQL database of their own
-// and the small fixture deployment the stage tests load.
+// and an AWS environment that reaches no real account.
 package ingesttest
 
 import (
