@@ -73,7 +73,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	k := fs.Int("k", 5, "repetitions of each measurement")
 	workDir := fs.String("dir", "", "directory for the DuckDB files (default: a temporary one)")
 	matlens := fs.String("matlens", "", "the matlens binary to time (default: built from this module's cmd/matlens, so the figures are the checked-out code's)")
-	objectCount := fs.Int64("objects", 0, "instead of `matlens run`, time `matlens objects load` of an S3 Inventory of this many objects and `matlens analyze` joining it to --assets assets (no PostgreSQL)")
+	objectCount := fs.Int64("objects", 0, "instead of matlens run, time matlens objects load of a generated S3 Inventory of this many objects and matlens analyze joining it to --assets assets (no PostgreSQL)")
 	assets := fs.Int("assets", 10_000, "with --objects: the assets of the synthetic store")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
