@@ -73,6 +73,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	k := fs.Int("k", 5, "repetitions of each measurement")
 	workDir := fs.String("dir", "", "directory for the DuckDB files (default: a temporary one)")
 	matlens := fs.String("matlens", "", "the matlens binary to time (default: built from this module's cmd/matlens, so the figures are the checked-out code's)")
+	objectCount := fs.Int64("objects", 0, "instead of matlens run, time matlens objects load of a generated S3 Inventory of this many objects and matlens analyze joining it to --assets assets (no PostgreSQL)")
+	assets := fs.Int("assets", 10_000, "with --objects: the assets of the synthetic store")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -82,22 +84,38 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *pg == "" {
-		*pg = getenv("DATABASE_URL")
-	}
-	if *pg == "" {
-		return usagef("--pg is required: a PostgreSQL server bench may create databases on")
-	}
 	if *k < 1 {
 		return usagef("--k must be >= 1")
 	}
-	var sizes []int64
-	for _, f := range strings.Split(*rowsList, ",") {
-		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-		if err != nil || n < 1000 {
-			return usagef("--rows: %q is not a size of at least 1000 rows", f)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var plan objectsPlan
+	if set["objects"] {
+		if set["pg"] || set["rows"] {
+			return usagef("--objects times the object store alone, from files: drop --pg and --rows")
 		}
-		sizes = append(sizes, n)
+		var err error
+		if plan, err = newObjectsPlan(*objectCount, *assets); err != nil {
+			return usageError{err.Error()}
+		}
+	} else if set["assets"] {
+		return usagef("--assets sizes the --objects bench; give --objects too")
+	}
+	var sizes []int64
+	if !set["objects"] {
+		if *pg == "" {
+			*pg = getenv("DATABASE_URL")
+		}
+		if *pg == "" {
+			return usagef("--pg is required: a PostgreSQL server bench may create databases on")
+		}
+		for _, f := range strings.Split(*rowsList, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil || n < 1000 {
+				return usagef("--rows: %q is not a size of at least 1000 rows", f)
+			}
+			sizes = append(sizes, n)
+		}
 	}
 	bin := *matlens
 	if bin == "" {
@@ -121,6 +139,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		// A --dir that does not exist yet is created, as a user naming a
 		// scratch directory expects, rather than failing in the first run.
 		return fmt.Errorf("bench: --dir: %w", err)
+	}
+	if set["objects"] {
+		return benchObjects(ctx, stdout, bin, dir, plan, *k)
 	}
 	for _, n := range sizes {
 		if err := benchSize(ctx, stdout, bin, *pg, dir, n, *k); err != nil {
@@ -347,7 +368,22 @@ type runResult struct {
 // benchRun runs `matlens run` as a child process and reads its peak RSS
 // from the kernel's rusage.
 func benchRun(ctx context.Context, bin, dsn, db string) (runResult, error) {
-	cmd := exec.CommandContext(ctx, bin, "run", "--pg", dsn, "--db", db, "--log-level", "warn")
+	res, out, err := timeMatlens(ctx, bin, "run", "--pg", dsn, "--db", db, "--log-level", "warn")
+	if err != nil {
+		return runResult{}, err
+	}
+	if _, after, ok := strings.Cut(out, "rows read, "); ok {
+		fmt.Sscanf(after, "%d loaded", &res.loaded)
+	}
+	return res, nil
+}
+
+// timeMatlens runs bin with args as a child process, timing it and reading
+// its peak RSS from the kernel's rusage; it returns what the child wrote
+// (stdout and stderr together). args[0] is the subcommand, which names a
+// failure.
+func timeMatlens(ctx context.Context, bin string, args ...string) (runResult, string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var out strings.Builder
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -355,16 +391,13 @@ func benchRun(ctx context.Context, bin, dsn, db string) (runResult, error) {
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		return runResult{}, fmt.Errorf("bench: matlens run: %w\n%s", err, ingest.RedactDSN(out.String()))
+		return runResult{}, "", fmt.Errorf("bench: matlens %s: %w\n%s", args[0], err, ingest.RedactDSN(out.String()))
 	}
 	res := runResult{wall: wall}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.maxRSSKB = ru.Maxrss
 	}
-	if _, after, ok := strings.Cut(out.String(), "rows read, "); ok {
-		fmt.Sscanf(after, "%d loaded", &res.loaded)
-	}
-	return res, nil
+	return res, out.String(), nil
 }
 
 // benchAppend adds about n rows after the fixture, as the next day's runs

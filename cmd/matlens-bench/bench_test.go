@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -50,11 +55,7 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 			if _, err := benchAppend(ctx, dsn, 100); err != nil {
 				t.Fatal(err)
 			}
-			bin, err := buildMatlens(ctx, io.Discard, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			args = append(args, "--matlens", bin)
+			args = append(args, "--matlens", testMatlens(t))
 		}
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), args, &stdout, &stderr, noEnv)
@@ -103,10 +104,125 @@ func TestBenchUsage(t *testing.T) {
 		{"--pg", "postgres://x@127.0.0.1:1/x", "--k", "0"},
 		{"--pg", "postgres://x@127.0.0.1:1/x", "--rows", "10"},
 		{"--pg", "postgres://x@127.0.0.1:1/x", "extra"},
+		{"--objects", "20000", "--assets", "5"},
+		{"--objects", "400", "--assets", "100"}, // fewer than the 441 the assets need
+		{"--objects", "20000", "--pg", "postgres://x@127.0.0.1:1/x"},
+		{"--objects", "20000", "--rows", "2000"},
+		{"--objects", "many"},
+		{"--objects", "20000", "--k", "0"},
+		{"--assets", "100"}, // sizes the --objects bench only
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr, noEnv); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, stderr.String())
+		}
+	}
+}
+
+var (
+	matlensOnce sync.Once
+	matlensBin  string
+	matlensErr  error
+	matlensDir  string
+)
+
+// testMatlens is cmd/matlens built once for the package's tests (removed
+// by TestMain).
+func testMatlens(t testing.TB) string {
+	t.Helper()
+	matlensOnce.Do(func() {
+		if matlensDir, matlensErr = os.MkdirTemp("", "matlens-bench-test-"); matlensErr == nil {
+			matlensBin, matlensErr = buildMatlens(context.Background(), io.Discard, matlensDir)
+		}
+	})
+	if matlensErr != nil {
+		t.Fatal(matlensErr)
+	}
+	return matlensBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if matlensDir != "" {
+		os.RemoveAll(matlensDir)
+	}
+	os.Exit(code)
+}
+
+// The object-store bench on 20,000 objects and 100 assets, twice: the
+// first run generates the store and the inventory into --dir, the second
+// reuses them; both check the results and print every figure. Then a
+// generator's expectation that analyze cannot meet makes it fail.
+func TestBenchObjects(t *testing.T) {
+	bin := testMatlens(t)
+	dir := filepath.Join(t.TempDir(), "bench")
+	args := []string{"--objects", "20000", "--assets", "100", "--k", "1", "--dir", dir, "--matlens", bin}
+	for pass := range 2 {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr, noEnv); code != exitOK {
+			t.Fatalf("pass %d: exit %d\n%s\n%s", pass, code, stdout.String(), stderr.String())
+		}
+		out := stdout.String()
+		if generated := strings.Contains(out, "bench: generated the store and inventory"); generated != (pass == 0) {
+			t.Errorf("pass %d: generated = %v, want %v (the second pass reuses --dir)\n%s", pass, generated, pass == 0, out)
+		}
+		for _, want := range []string{
+			`bench: 20000-object S3 Inventory \(CSV.gz, 1 files, \d+ MB\) of 100 assets \(10 partitioned, 20 directories\)`,
+			`round 1: objects load \S+ \(peak RSS [1-9]\d* MB\), analyze \S+ \(peak RSS [1-9]\d* MB; without objects \S+, [1-9]\d* MB\); results as generated`,
+			`objects load: +median \S+  min \S+  max \S+   peak RSS median [1-9]\d* MB, max [1-9]\d* MB`,
+			`analyze: +median \S+  min \S+  max \S+   peak RSS median [1-9]\d* MB`,
+			`no objects: +median \S+`,
+			`peak RSS <= 256 MB \(issue 15\): objects load (not )?met \(max \d+ MB\), analyze (not )?met`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("pass %d: no %q in\n%s", pass, want, out)
+			}
+		}
+	}
+
+	marker := filepath.Join(dir, "objects-20000-100", "expected.json")
+	body, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp objectsExpected
+	if err := json.Unmarshal(body, &exp); err != nil {
+		t.Fatal(err)
+	}
+	if exp.Objects != 20000 || exp.OrphanBytes == 0 || exp.NoncurrentBytes == 0 || len(exp.ClassBytes) < 3 {
+		t.Fatalf("the generator planted too little to check: %+v", exp)
+	}
+	exp.OrphanBytes++
+	if body, err = json.Marshal(exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(marker, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr, noEnv); code != exitFailure {
+		t.Fatalf("with a wrong expectation: exit %d, want %d\n%s", code, exitFailure, stderr.String())
+	}
+	if want := fmt.Sprintf("orphaned bytes: %d, generated %d", exp.OrphanBytes-1, exp.OrphanBytes); !strings.Contains(stderr.String(), want) {
+		t.Errorf("the failure does not say %q:\n%s", want, stderr.String())
+	}
+}
+
+// The smallest --objects the usage error suggests is accepted, and one
+// fewer is not.
+func TestObjectsPlanLeast(t *testing.T) {
+	for _, assets := range []int{10, 100, 10_000} {
+		_, err := newObjectsPlan(1, assets)
+		m := regexp.MustCompile(`give at least (\d+)`).FindStringSubmatch(fmt.Sprint(err))
+		if m == nil {
+			t.Fatalf("assets %d: %v", assets, err)
+		}
+		least, _ := strconv.ParseInt(m[1], 10, 64)
+		if _, err := newObjectsPlan(least, assets); err != nil {
+			t.Errorf("assets %d: the suggested %d is refused: %v", assets, least, err)
+		}
+		if _, err := newObjectsPlan(least-1, assets); err == nil {
+			t.Errorf("assets %d: %d objects, one fewer than suggested, is accepted", assets, least-1)
 		}
 	}
 }
