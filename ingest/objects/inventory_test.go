@@ -220,6 +220,14 @@ func TestBadInventoriesFailClearlyAndKeepThePreviousSnapshot(t *testing.T) {
 		os.Remove(filepath.Join(filepath.Dir(manifest), "manifest.checksum"))
 		loadFails(t, f, src, 6, "ORC", "CSV or Parquet")
 	})
+	t.Run("data file outside the report", func(t *testing.T) {
+		root, manifest, src, f := write(t, fixtures.FormatCSV)
+		rel, _ := filepath.Rel(root, dataFile(t, root))
+		body, _ := os.ReadFile(manifest)
+		os.WriteFile(manifest, []byte(strings.Replace(string(body), filepath.ToSlash(rel), "../../etc/passwd", 1)), 0o644)
+		os.Remove(filepath.Join(filepath.Dir(manifest), "manifest.checksum"))
+		loadFails(t, f, src, 6, manifest, `"../../etc/passwd" leaves the report's root`)
+	})
 	t.Run("row with the wrong number of fields", func(t *testing.T) {
 		root := t.TempDir()
 		manifest, err := fixtures.WriteGCSInventory(root, fixtures.InventoryOptions{At: inventoryAt}, slices.Values(objs))
