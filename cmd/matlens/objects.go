@@ -21,12 +21,14 @@ import (
 
 const objectsUsage = `Usage:
   matlens objects load --db FILE [--config F]
-                       (--s3-inventory MANIFEST | --gcs-inventory PATH | --azure-inventory MANIFEST |
+                       (--s3-inventory LOC | --gcs-inventory LOC | --azure-inventory LOC |
                         --list URL | --path DIR)... [--endpoint URL] [--region R] [--versions] [--path-style]
   matlens objects [list] --db FILE
 
 load reads each source given, in order (with none, the config's storage.sources), and replaces
-its snapshot in storage_objects; a source that fails keeps its previous snapshot.
+its snapshot in storage_objects; a source that fails keeps its previous snapshot. An inventory
+LOC is a local copy (manifest, run or report directory) or the same in its bucket: s3://, gs://,
+az://container/ or https://ACCOUNT.blob.core.windows.net/container/ (a prefix reads the newest run).
 list prints what is loaded per source (storage_sources).
 `
 
@@ -50,6 +52,11 @@ func cmdObjects(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	return cmdObjectsList(ctx, args, stdout, stderr, getenv)
 }
 
+// reachesStore reports whether a source may read an object store, so that
+// --endpoint and the S3 flags apply to it: listings and inventories (whose
+// location may be a bucket URL).
+func reachesStore(s objects.Source) bool { return s.Kind != objects.KindPath }
+
 // sourceListFlag collects the source flags into one list, in the order
 // given across all of them.
 func sourceListFlag(fs *flag.FlagSet, dst *[]objects.Source, kind objects.Kind, name, usage string) {
@@ -72,12 +79,12 @@ func cmdObjectsLoad(ctx context.Context, args []string, stdout, stderr io.Writer
 	db, newLogger := commonFlags(fs, cfg, "the matlens DuckDB file (created if missing; default: config db or $MATLENS_DB)")
 	lockWait := fs.Duration("lock-wait", time.Duration(cfg.Ingest.LockWait), "how long to wait for a DuckDB file another process holds")
 	var sources []objects.Source
-	sourceListFlag(fs, &sources, objects.KindS3Inventory, "s3-inventory", "an S3 Inventory manifest.json (local path or s3:// URL); repeatable")
-	sourceListFlag(fs, &sources, objects.KindGCSInventory, "gcs-inventory", "a GCS Storage Insights inventory manifest, shard or directory of shards; repeatable")
-	sourceListFlag(fs, &sources, objects.KindAzureInventory, "azure-inventory", "an Azure Blob Inventory manifest; repeatable")
+	sourceListFlag(fs, &sources, objects.KindS3Inventory, "s3-inventory", "an S3 Inventory manifest.json, run or configuration directory (local path, or s3:// URL of a manifest or prefix); repeatable")
+	sourceListFlag(fs, &sources, objects.KindGCSInventory, "gcs-inventory", "a GCS Storage Insights inventory manifest, shard or directory of shards (local path, or gs:// URL of a manifest, shard or prefix); repeatable")
+	sourceListFlag(fs, &sources, objects.KindAzureInventory, "azure-inventory", "an Azure Blob Inventory <rule>-manifest.json or directory (local path, or az://container/... or https://ACCOUNT.blob.core.windows.net/container/... URL of a manifest or prefix); repeatable")
 	sourceListFlag(fs, &sources, objects.KindList, "list", "list a bucket live: s3://, gs://, az:// or https://ACCOUNT.blob.core.windows.net/ URL; repeatable")
 	sourceListFlag(fs, &sources, objects.KindPath, "path", "walk a local directory (or file:// URL); repeatable")
-	endpoint := fs.String("endpoint", "", "S3-compatible endpoint (or GCS / Azure service URL) for this call's --list and --s3-inventory sources")
+	endpoint := fs.String("endpoint", "", "S3-compatible endpoint (or GCS / Azure service URL) for this call's --list and inventory sources")
 	region := fs.String("region", "", "S3 region for this call's --list and --s3-inventory sources (default: the AWS chain)")
 	versions := fs.Bool("versions", false, "list every version and delete marker (--list sources)")
 	pathStyle := fs.Bool("path-style", false, "address S3 buckets in the path, as most S3-compatible servers need")
@@ -93,10 +100,8 @@ func cmdObjectsLoad(ctx context.Context, args []string, stdout, stderr io.Writer
 			tuned = append(tuned, "--"+fl.Name)
 		}
 	})
-	if len(tuned) > 0 && !slices.ContainsFunc(sources, func(s objects.Source) bool {
-		return s.Kind == objects.KindList || s.Kind == objects.KindS3Inventory
-	}) {
-		return usagef("%s: applies to the --list and --s3-inventory sources of the call, and there are none (set it per source in storage.sources)", strings.Join(tuned, ", "))
+	if len(tuned) > 0 && !slices.ContainsFunc(sources, reachesStore) {
+		return usagef("%s: applies to the --list and inventory sources of the call, and there are none (set it per source in storage.sources)", strings.Join(tuned, ", "))
 	}
 	if len(sources) == 0 {
 		if sources, err = cfg.storageSources(); err != nil {
@@ -107,7 +112,7 @@ func cmdObjectsLoad(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	} else {
 		for i, s := range sources {
-			if s.Kind == objects.KindList || s.Kind == objects.KindS3Inventory {
+			if reachesStore(s) {
 				s.Endpoint, s.Region, s.Versions, s.PathStyle = *endpoint, *region, *versions, *pathStyle
 				sources[i] = s
 			}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/matlens/matlens/fixtures"
@@ -136,6 +138,8 @@ func TestObjectsUsageErrorsNameThemselves(t *testing.T) {
 	}{
 		{[]string{"objects", "load", "--db", db, "--list", "ftp://bucket/x"}, exitUsage, "-list"},
 		{[]string{"objects", "load", "--db", db, "--path", "s3://bucket/x"}, exitUsage, "-path"},
+		{[]string{"objects", "load", "--db", db, "--gcs-inventory", "ftp://bucket/x"}, exitUsage, "-gcs-inventory"},
+		{[]string{"objects", "load", "--db", db, "--azure-inventory", "gs://bucket/x"}, exitUsage, "not a URL of the azure store"},
 		{[]string{"objects", "load", "--db", db}, exitUsage, "storage.sources"},
 		{[]string{"objects", "load", "--path", dir}, exitUsage, "--db is required"},
 		{[]string{"objects", "frob"}, exitUsage, `"frob"`},
@@ -159,6 +163,47 @@ func TestObjectsUsageErrorsNameThemselves(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("config %q: exit %d, stderr %q; want exit %d naming %q", tc.body, code, stderr, exitUsage, tc.want)
 		}
+	}
+}
+
+// TestObjectsLoadGCSInventoryURL: an inventory in its bucket loads with
+// --endpoint (fake-gcs-server), and a missing manifest is a source that
+// is down.
+func TestObjectsLoadGCSInventoryURL(t *testing.T) {
+	root := t.TempDir()
+	objs := []fixtures.Object{
+		{Bucket: "acme-data", Key: "raw/a", Version: "1", Size: 10, StorageClass: "STANDARD", LastModified: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), IsLatest: true},
+		{Bucket: "acme-data", Key: "raw/b", Version: "2", Size: 20, StorageClass: "NEARLINE", LastModified: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), IsLatest: true},
+	}
+	if _, err := fixtures.WriteGCSInventory(root, fixtures.InventoryOptions{At: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)}, slices.Values(objs)); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	srv.CreateBucket("insights")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		body, err := os.ReadFile(filepath.Join(root, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "insights", Name: "reports/" + e.Name()}, Content: body})
+	}
+	endpoint := srv.URL() + "/storage/v1/"
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	code, out, stderr := runCLI(t, noEnv, "objects", "load", "--db", db, "--gcs-inventory", "gs://insights/reports/", "--endpoint", endpoint)
+	if code != exitOK || !strings.Contains(out, "gcs-inventory:gs://insights/reports/: 2 objects") {
+		t.Fatalf("objects load --gcs-inventory gs://: exit %d:\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = runCLI(t, noEnv, "objects", "load", "--db", db, "--gcs-inventory", "gs://insights/reports/none_2026-11-02T03:00_manifest.json", "--endpoint", endpoint)
+	if code != exitSourceDown || !strings.Contains(stderr, "gs://insights/reports/none_2026-11-02T03:00_manifest.json: no such object") {
+		t.Errorf("missing manifest: exit %d, stderr %q; want %d naming the object", code, stderr, exitSourceDown)
 	}
 }
 

@@ -31,8 +31,8 @@ Usage:
   matlens demo      [--db FILE]                             whole pipeline on built-in data, no server
   matlens run       (--pg DSN | --source FILE) --db FILE     nightly job: ingest -> analyze -> recommend
   matlens ingest    (--pg DSN | --source FILE) --db FILE     load new event-log rows into DuckDB
-  matlens objects   load --db FILE (--s3-inventory MANIFEST | --gcs-inventory PATH |
-                    --azure-inventory MANIFEST | --list URL | --path DIR)...
+  matlens objects   load --db FILE (--s3-inventory LOC | --gcs-inventory LOC |
+                    --azure-inventory LOC | --list URL | --path DIR)...
                                                             snapshot object stores into storage_objects
   matlens objects   [list] --db FILE                         the object snapshots loaded, per source
   matlens analyze   --db FILE                                per-asset statistics, alerts, capacity plan

@@ -10,7 +10,9 @@
 // replaces that source's rows of storage_objects in one DuckDB transaction,
 // so a failed or interrupted load leaves the previous snapshot whole.
 // Inventory files on local disk are read by DuckDB itself (read_csv,
-// read_parquet); listings and directory walks stream through Arrow batches
+// read_parquet); an inventory given by its bucket URL (s3://, gs://, az://,
+// https://) is first copied to a temporary directory laid out as the
+// bucket and read the same way. Listings and directory walks stream through Arrow batches
 // of bounded size.
 //
 // Errors start with "objects: " and name the source, file, bucket or

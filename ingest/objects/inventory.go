@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,13 +138,27 @@ func csvHeader(path string) (names []string, delim rune, err error) {
 		defer zr.Close()
 		r = zr
 	}
+	names, delim, err = parseCSVHeader(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return names, delim, nil
+}
+
+// csvDelimiters are the delimiters a header row is tried with.
+var csvDelimiters = []rune{',', '\t', ';', '|'}
+
+// parseCSVHeader reads the first line of r as a header row: the delimiter
+// is the one of csvDelimiters that splits it into the most fields, of
+// which there must be two or more.
+func parseCSVHeader(r io.Reader) (names []string, delim rune, err error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && line == "" {
-		return nil, 0, fmt.Errorf("%s: no header row: %w", path, err)
+		return nil, 0, fmt.Errorf("no header row: %w", err)
 	}
 	line = strings.TrimRight(line, "\r\n")
 	best, bestDelim := []string(nil), ','
-	for _, d := range []rune{',', '\t', ';', '|'} {
+	for _, d := range csvDelimiters {
 		cr := csv.NewReader(strings.NewReader(line))
 		cr.Comma = d
 		rec, err := cr.Read()
@@ -152,12 +167,61 @@ func csvHeader(path string) (names []string, delim rune, err error) {
 		}
 	}
 	if len(best) < 2 {
-		return nil, 0, fmt.Errorf("%s: header row %q has fewer than two fields", path, line)
+		return nil, 0, fmt.Errorf("header row %q has fewer than two fields", line)
 	}
 	for i := range best {
 		best[i] = strings.TrimSpace(best[i])
 	}
 	return best, bestDelim, nil
+}
+
+// parseManifest decodes a manifest (what names its kind) and checks the
+// data file names that names returns.
+func parseManifest[M any](body []byte, what string, names func(M) []string) (M, error) {
+	var m, zero M
+	if err := json.Unmarshal(body, &m); err != nil {
+		return zero, fmt.Errorf("not an %s manifest: %w", what, err)
+	}
+	if err := checkReportNames(what+" manifest: data file", names(m)); err != nil {
+		return zero, err
+	}
+	return m, nil
+}
+
+// checkReportNames checks every data file name a manifest lists; what
+// says which manifest and field, for the error.
+func checkReportNames(what string, names []string) error {
+	for _, n := range names {
+		if err := checkReportName(n); err != nil {
+			return fmt.Errorf("%s %w", what, err)
+		}
+	}
+	return nil
+}
+
+// checkReportName checks a data file's name from a manifest: it must be
+// relative to the report's root and stay inside it. A manifest is data
+// read from a bucket, and a name like ../../etc/passwd or /etc/passwd must
+// reach no file outside the report (nor be written outside a fetched
+// copy).
+func checkReportName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("with an empty name")
+	case strings.ContainsRune(name, 0):
+		return fmt.Errorf("%q has a NUL byte in its name", name)
+	case strings.HasPrefix(name, "/") || filepath.IsAbs(name) || filepath.VolumeName(name) != "":
+		return fmt.Errorf("%q is an absolute path; a manifest names files relative to the report's bucket or container", name)
+	}
+	for _, part := range strings.Split(filepath.ToSlash(name), "/") {
+		if part == ".." {
+			return fmt.Errorf("%q leaves the report's root (a .. component); a manifest names files inside the report's bucket or container", name)
+		}
+	}
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return fmt.Errorf("%q is not a path inside the report's root", name)
+	}
+	return nil
 }
 
 func isGzip(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".gz") }

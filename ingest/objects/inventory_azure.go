@@ -2,7 +2,6 @@ package objects
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -28,9 +27,9 @@ type azureManifest struct {
 
 // readAzureInventory loads one Blob Inventory rule run: its manifest, or a
 // directory (a copy of the destination container) whose newest manifest is
-// read.
-func readAzureInventory(ctx context.Context, src Source, s *Snapshot) error {
-	manifest, err := azureManifestPath(localRoot(src.Location))
+// read. The location is local; az:// and https:// URLs are fetched first.
+func readAzureInventory(ctx context.Context, loc string, s *Snapshot) error {
+	manifest, err := azureManifestPath(loc)
 	if err != nil {
 		return err
 	}
@@ -38,22 +37,21 @@ func readAzureInventory(ctx context.Context, src Source, s *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	checksum := strings.TrimSuffix(manifest, ".json") + ".checksum"
-	if err := verifyChecksumFile(manifest, checksum, body); err != nil {
+	if err := verifyChecksumFile(manifest, azureChecksumName(manifest), body); err != nil {
 		return err
 	}
-	var m azureManifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return fmt.Errorf("%s: not an Azure Blob Inventory manifest: %w", manifest, err)
+	m, err := parseAzureManifest(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest, err)
 	}
 	if !strings.EqualFold(m.Status, "Succeeded") {
 		return fmt.Errorf("%s: the inventory run's status is %q, not Succeeded: wait for the run to finish (its -manifest.checksum appears then) or read an earlier run", manifest, m.Status)
 	}
-	rels, sizes := make([]string, len(m.Files)), make([]int64, len(m.Files))
+	sizes := make([]int64, len(m.Files))
 	for i, f := range m.Files {
-		rels[i], sizes[i] = f.Blob, f.Size
+		sizes[i] = f.Size
 	}
-	files, err := resolveFiles(manifest, rels, sizes, nil)
+	files, err := resolveFiles(manifest, m.blobs(), sizes, nil)
 	if err != nil {
 		return err
 	}
@@ -75,6 +73,26 @@ func readAzureInventory(ctx context.Context, src Source, s *Snapshot) error {
 		s.AddFiles(1)
 	}
 	return nil
+}
+
+// parseAzureManifest decodes a <rule>-manifest.json and checks that every
+// file it lists is a blob path inside the destination container.
+func parseAzureManifest(body []byte) (azureManifest, error) {
+	return parseManifest(body, "Azure Blob Inventory", azureManifest.blobs)
+}
+
+// blobs are the data files' paths, relative to the destination container.
+func (m azureManifest) blobs() []string {
+	blobs := make([]string, len(m.Files))
+	for i, f := range m.Files {
+		blobs[i] = f.Blob
+	}
+	return blobs
+}
+
+// azureChecksumName is the checksum file written beside a manifest.
+func azureChecksumName(manifest string) string {
+	return strings.TrimSuffix(manifest, ".json") + ".checksum"
 }
 
 func azureManifestPath(loc string) (string, error) {

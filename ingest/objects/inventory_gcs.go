@@ -3,9 +3,11 @@ package objects
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,9 +29,9 @@ var gcsShardName = regexp.MustCompile(`_(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})_(\d+|man
 
 // readGCSInventory loads one Storage Insights inventory report: its
 // manifest, one shard, or a directory holding a report (its newest
-// manifest, or else every shard in it).
-func readGCSInventory(ctx context.Context, src Source, s *Snapshot) error {
-	loc := localRoot(src.Location)
+// manifest, or else every shard in it). The location is local; gs://
+// URLs are fetched first.
+func readGCSInventory(ctx context.Context, loc string, s *Snapshot) error {
 	files, at, err := gcsReportFiles(loc)
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func gcsReportFiles(loc string) (files []string, at time.Time, err error) {
 	}
 	if manifest == "" {
 		err = filepath.WalkDir(loc, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".csv") || strings.HasSuffix(p, ".csv.gz") || strings.HasSuffix(p, ".parquet")) {
+			if err == nil && !d.IsDir() && isGCSShard(p) {
 				files = append(files, p)
 			}
 			return err
@@ -87,21 +89,13 @@ func gcsReportFiles(loc string) (files []string, at time.Time, err error) {
 	if err != nil {
 		return nil, at, err
 	}
-	var m gcsManifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, at, fmt.Errorf("%s: not a GCS inventory manifest: %w", manifest, err)
-	}
-	names := m.Shards
-	if len(names) == 0 {
-		names = m.ReportNames
-	}
-	if len(names) == 0 {
-		return nil, at, fmt.Errorf("%s lists no shards (report_shards_file_names)", manifest)
+	m, names, err := parseGCSManifest(body)
+	if err != nil {
+		return nil, at, fmt.Errorf("%s: %w", manifest, err)
 	}
 	dir := filepath.Dir(manifest)
 	for _, n := range names {
-		// Shards sit beside the manifest; gs:// URIs name them in full.
-		p := filepath.Join(dir, filepath.Base(n))
+		p := filepath.Join(dir, n)
 		if !fileExists(p) {
 			return nil, at, fmt.Errorf("%s names shard %s, which is missing from %s", manifest, n, dir)
 		}
@@ -113,6 +107,44 @@ func gcsReportFiles(loc string) (files []string, at time.Time, err error) {
 		at = gcsShardTime(manifest)
 	}
 	return files, at, nil
+}
+
+// parseGCSManifest decodes a report's manifest and returns the base names
+// of the shards it lists, which sit beside it: report_shards_file_names,
+// or else reportNames (gs:// URIs). A name that is not inside the report
+// (../x, /x) is an error.
+func parseGCSManifest(body []byte) (gcsManifest, []string, error) {
+	var m gcsManifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return gcsManifest{}, nil, fmt.Errorf("not a GCS inventory manifest: %w", err)
+	}
+	names := m.Shards
+	if len(names) == 0 {
+		names = m.ReportNames
+	}
+	if len(names) == 0 {
+		return gcsManifest{}, nil, errors.New("lists no shards (report_shards_file_names)")
+	}
+	bases := make([]string, len(names))
+	for i, n := range names {
+		rel := n
+		if after, ok := strings.CutPrefix(n, "gs://"); ok {
+			_, rel, _ = strings.Cut(after, "/")
+		}
+		if err := checkReportName(rel); err != nil {
+			return gcsManifest{}, nil, fmt.Errorf("GCS inventory manifest: shard %w", err)
+		}
+		bases[i] = path.Base(rel)
+		if bases[i] == "." || bases[i] == "/" {
+			return gcsManifest{}, nil, fmt.Errorf("GCS inventory manifest: shard %q names no file", n)
+		}
+	}
+	return m, bases, nil
+}
+
+// isGCSShard reports whether a file or key is a report shard by its name.
+func isGCSShard(name string) bool {
+	return strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".csv.gz") || strings.HasSuffix(name, ".parquet")
 }
 
 func gcsShardTime(p string) time.Time {

@@ -29,6 +29,21 @@ type s3Manifest struct {
 	} `json:"files"`
 }
 
+// parseS3Manifest decodes a manifest.json and checks that every data file
+// it names is a key inside the destination bucket.
+func parseS3Manifest(body []byte) (s3Manifest, error) {
+	return parseManifest(body, "S3 Inventory", s3Manifest.keys)
+}
+
+// keys are the data files' keys, relative to the destination bucket.
+func (m s3Manifest) keys() []string {
+	keys := make([]string, len(m.Files))
+	for i, f := range m.Files {
+		keys[i] = f.Key
+	}
+	return keys
+}
+
 func (m s3Manifest) createdAt() time.Time {
 	ms, err := strconv.ParseInt(strings.Trim(string(m.CreationTimestamp), `" `), 10, 64)
 	if err != nil || ms <= 0 {
@@ -41,21 +56,13 @@ func (m s3Manifest) createdAt() time.Time {
 // scan started: 2026-11-02T03-00Z.
 var s3RunDir = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z$`)
 
-// readS3Inventory loads one S3 Inventory report. The location is its
-// manifest.json, or the configuration's directory (…/<bucket>/<config-id>/),
-// whose newest run is read: the nightly job then follows the daily report
-// without a new path each day. s3:// locations are fetched first.
-func readS3Inventory(ctx context.Context, src Source, s *Snapshot) error {
-	loc := src.Location
-	if strings.HasPrefix(loc, "s3://") {
-		dir, cleanup, err := fetchS3Inventory(ctx, src, s)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		loc = dir
-	}
-	manifest, err := s3ManifestPath(localRoot(loc))
+// readS3Inventory loads one S3 Inventory report. The location (a local
+// path; s3:// URLs are fetched first) is its manifest.json, or the
+// configuration's directory (…/<bucket>/<config-id>/), whose newest run is
+// read: the nightly job then follows the daily report without a new path
+// each day.
+func readS3Inventory(ctx context.Context, loc string, s *Snapshot) error {
+	manifest, err := s3ManifestPath(loc)
 	if err != nil {
 		return err
 	}
@@ -66,15 +73,15 @@ func readS3Inventory(ctx context.Context, src Source, s *Snapshot) error {
 	if err := verifyChecksumFile(manifest, filepath.Join(filepath.Dir(manifest), "manifest.checksum"), body); err != nil {
 		return err
 	}
-	var m s3Manifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return fmt.Errorf("%s: not an S3 Inventory manifest: %w", manifest, err)
+	m, err := parseS3Manifest(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest, err)
 	}
-	rels, sizes, md5s := make([]string, len(m.Files)), make([]int64, len(m.Files)), make([]string, len(m.Files))
+	sizes, md5s := make([]int64, len(m.Files)), make([]string, len(m.Files))
 	for i, f := range m.Files {
-		rels[i], sizes[i], md5s[i] = f.Key, f.Size, f.MD5checksum
+		sizes[i], md5s[i] = f.Size, f.MD5checksum
 	}
-	files, err := resolveFiles(manifest, rels, sizes, md5s)
+	files, err := resolveFiles(manifest, m.keys(), sizes, md5s)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,14 @@ func TestInventoriesLoadEveryFormatExactly(t *testing.T) {
 // that the good snapshot is still whole.
 func loadFails(t *testing.T, f *duckfile.File, src objects.Source, before int, wantErr ...string) {
 	t.Helper()
-	_, err := objects.Load(context.Background(), f, src, objects.DefaultOptions())
+	loadFailsWith(t, f, src, objects.DefaultOptions(), before, wantErr...)
+}
+
+// loadFailsWith is loadFails with options (an Azure source's environment);
+// it returns the error.
+func loadFailsWith(t *testing.T, f *duckfile.File, src objects.Source, opts objects.Options, before int, wantErr ...string) error {
+	t.Helper()
+	_, err := objects.Load(context.Background(), f, src, opts)
 	if err == nil {
 		t.Fatal("load succeeded")
 	}
@@ -160,6 +167,7 @@ func loadFails(t *testing.T, f *duckfile.File, src objects.Source, before int, w
 	if got := len(objectRows(t, f, src.ID())); got != before {
 		t.Errorf("after the failed load the source has %d rows, want the previous %d", got, before)
 	}
+	return err
 }
 
 func TestBadInventoriesFailClearlyAndKeepThePreviousSnapshot(t *testing.T) {
@@ -211,6 +219,14 @@ func TestBadInventoriesFailClearlyAndKeepThePreviousSnapshot(t *testing.T) {
 		os.WriteFile(manifest, []byte(strings.Replace(string(body), `"CSV"`, `"ORC"`, 1)), 0o644)
 		os.Remove(filepath.Join(filepath.Dir(manifest), "manifest.checksum"))
 		loadFails(t, f, src, 6, "ORC", "CSV or Parquet")
+	})
+	t.Run("data file outside the report", func(t *testing.T) {
+		root, manifest, src, f := write(t, fixtures.FormatCSV)
+		rel, _ := filepath.Rel(root, dataFile(t, root))
+		body, _ := os.ReadFile(manifest)
+		os.WriteFile(manifest, []byte(strings.Replace(string(body), filepath.ToSlash(rel), "../../etc/passwd", 1)), 0o644)
+		os.Remove(filepath.Join(filepath.Dir(manifest), "manifest.checksum"))
+		loadFails(t, f, src, 6, manifest, `"../../etc/passwd" leaves the report's root`)
 	})
 	t.Run("row with the wrong number of fields", func(t *testing.T) {
 		root := t.TempDir()

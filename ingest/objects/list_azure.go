@@ -43,11 +43,21 @@ func listAzure(ctx context.Context, src Source, containerName, prefix string, s 
 	if listAzurePageSize > 0 {
 		opts.MaxResults = &listAzurePageSize
 	}
+	return eachAzureBlob(ctx, client, svc, containerName, opts, secrets, func(b *container.BlobItem) error {
+		return s.Add(azureObject(containerName, b, src.Versions))
+	})
+}
+
+// eachAzureBlob calls fn on every blob a List Blobs with opts returns,
+// page by page.
+func eachAzureBlob(ctx context.Context, client *azblob.Client, svc, containerName string, opts *azblob.ListBlobsFlatOptions,
+	secrets []string, fn func(*container.BlobItem) error,
+) error {
 	pager := client.NewListBlobsFlatPager(containerName, opts)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return azureListError(err, svc, containerName, secrets)
+			return azureError(err, svc, containerName, "", secrets)
 		}
 		if page.Segment == nil {
 			continue
@@ -56,7 +66,7 @@ func listAzure(ctx context.Context, src Source, containerName, prefix string, s 
 			if b == nil || b.Name == nil {
 				continue
 			}
-			if err := s.Add(azureObject(containerName, b, src.Versions)); err != nil {
+			if err := fn(b); err != nil {
 				return err
 			}
 		}
@@ -143,35 +153,46 @@ func newAzureClient(src Source, getenv func(string) string) (client *azblob.Clie
 	return nil, "", nil, fmt.Errorf("no azure credentials: %s", azureAuthHelp)
 }
 
-// azureListError turns a List Blobs failure into a message that names the
-// container and what to do, without the service's multi-line dump.
-func azureListError(err error, svc, containerName string, secrets []string) error {
+// azureError turns a failed List Blobs (blobName "") or Get Blob into a
+// message that names the container (and blob) and what to do, without the
+// service's multi-line dump. A blob that is not there is a *notFoundError.
+func azureError(err error, svc, containerName, blobName string, secrets []string) error {
+	op, what, perm := "list", fmt.Sprintf("container %q", containerName), "list (l)"
+	if blobName != "" {
+		op, what, perm = "read", fmt.Sprintf("blob %q in container %q", blobName, containerName), "read (r)"
+	}
+	verb := op + "ing"
+	if op == "read" {
+		verb = "reading"
+	}
 	switch {
+	case blobName != "" && (bloberror.HasCode(err, bloberror.BlobNotFound) || bloberror.HasCode(err, bloberror.ContainerNotFound)):
+		return &notFoundError{msg: fmt.Sprintf("azure %s not found at %s (%s)", what, svc, azureErrorCode(err)), err: err}
 	case bloberror.HasCode(err, bloberror.ContainerNotFound):
 		return fmt.Errorf("azure container %q not found at %s", containerName, svc)
 	case bloberror.HasCode(err, bloberror.AuthenticationFailed):
-		return fmt.Errorf("azure authentication failed listing container %q at %s (%s): "+
+		return fmt.Errorf("azure authentication failed %s %s at %s (%s): "+
 			"the account key, SAS or connection string is wrong, expired or for another account",
-			containerName, svc, azureErrorCode(err))
+			verb, what, svc, azureErrorCode(err))
 	case bloberror.HasCode(err, bloberror.AuthorizationFailure):
-		// Azure sends this when the identity may not list; Azurite also
-		// for a request signed with the wrong key.
-		return fmt.Errorf("azure refused listing container %q at %s (%s): "+
+		// Azure sends this when the identity may not list or read;
+		// Azurite also for a request signed with the wrong key.
+		return fmt.Errorf("azure refused %s %s at %s (%s): "+
 			"either authentication failed (a wrong or expired key, SAS or connection string) "+
-			"or the caller may not list: an Entra ID identity needs the Storage Blob Data Reader role "+
-			"on the container or account, a SAS the list (l) permission",
-			containerName, svc, azureErrorCode(err))
+			"or the caller may not %s: an Entra ID identity needs the Storage Blob Data Reader role "+
+			"on the container or account, a SAS the %s permission",
+			verb, what, svc, azureErrorCode(err), op, perm)
 	case bloberror.HasCode(err, bloberror.AuthorizationPermissionMismatch):
-		return fmt.Errorf("azure refused listing container %q at %s (%s): the caller may not list; "+
+		return fmt.Errorf("azure refused %s %s at %s (%s): the caller may not %s; "+
 			"an Entra ID identity needs the Storage Blob Data Reader role on the container or account, "+
-			"a SAS the list (l) permission",
-			containerName, svc, azureErrorCode(err))
+			"a SAS the %s permission",
+			verb, what, svc, azureErrorCode(err), op, perm)
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		return fmt.Errorf("list azure container %q at %s: %s", containerName, svc, azureErrorCode(err))
+		return fmt.Errorf("%s azure %s at %s: %s", op, what, svc, azureErrorCode(err))
 	}
-	return redact(fmt.Errorf("list azure container %q at %s: %w", containerName, svc, err), secrets)
+	return redact(fmt.Errorf("%s azure %s at %s: %w", op, what, svc, err), secrets)
 }
 
 // azureErrorCode is "HTTP 403 AuthorizationFailure" for a service error.

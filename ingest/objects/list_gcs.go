@@ -25,13 +25,9 @@ const gcsPageSize = 1000
 // client uses Application Default Credentials.
 func listGCS(ctx context.Context, src Source, bucket, prefix string, s *Snapshot) (err error) {
 	location := "gs://" + bucket + "/" + prefix
-	var opts []option.ClientOption
-	if src.Endpoint != "" {
-		opts = append(opts, option.WithEndpoint(src.Endpoint), option.WithoutAuthentication())
-	}
-	client, err := storage.NewClient(ctx, opts...)
+	client, err := newGCSClient(ctx, src)
 	if err != nil {
-		return fmt.Errorf("gcs client: %w", err)
+		return err
 	}
 	defer func() { err = errors.Join(err, client.Close()) }()
 
@@ -50,7 +46,7 @@ func listGCS(ctx context.Context, src Source, bucket, prefix string, s *Snapshot
 			return nil
 		}
 		if err != nil {
-			return gcsListError(bucket, err)
+			return gcsError(bucket, prefix, "storage.objects.list", err)
 		}
 		o := Object{
 			Bucket:       bucket,
@@ -73,22 +69,46 @@ func listGCS(ctx context.Context, src Source, bucket, prefix string, s *Snapshot
 	}
 }
 
-// gcsListError says, for the errors a user can fix, what to fix. Load's
-// prefix already names the bucket and prefix.
-func gcsListError(bucket string, err error) error {
+// newGCSClient builds the client for a source. A custom endpoint is taken
+// to be an emulator (fake-gcs-server), which wants no credentials and is
+// read through the JSON API: the client's default XML reads escape the
+// object name's slashes (%2F), which fake-gcs-server does not find.
+// Otherwise the client uses Application Default Credentials.
+func newGCSClient(ctx context.Context, src Source) (*storage.Client, error) {
+	var opts []option.ClientOption
+	if src.Endpoint != "" {
+		opts = append(opts, option.WithEndpoint(src.Endpoint), option.WithoutAuthentication(), storage.WithJSONReads())
+	}
+	client, err := storage.NewClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("gcs client: %w", err)
+	}
+	return client, nil
+}
+
+// gcsError says, for the errors a user can fix, what to fix: which
+// permission is missing on which bucket, that the credentials are bad,
+// that the bucket or object does not exist. object is the key read or the
+// prefix listed.
+func gcsError(bucket, object, permission string, err error) error {
+	what := "gs://" + bucket + "/" + object
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		// A read cannot tell a missing object from a missing bucket.
+		return &notFoundError{msg: fmt.Sprintf("%s: no such object (or no bucket %s): %v", what, bucket, err), err: err}
+	}
 	if errors.Is(err, storage.ErrBucketNotExist) {
-		return fmt.Errorf("bucket %s does not exist: %w", bucket, err)
+		return fmt.Errorf("%s: bucket %s does not exist: %w", what, bucket, err)
 	}
 	var gErr *googleapi.Error
 	if errors.As(err, &gErr) {
 		switch gErr.Code {
 		case http.StatusForbidden:
-			return fmt.Errorf("access denied: listing needs storage.objects.list on bucket %s: %w", bucket, err)
+			return fmt.Errorf("%s: access denied: this needs %s on bucket %s for the credentials in use: %w", what, permission, bucket, err)
 		case http.StatusUnauthorized:
-			return fmt.Errorf("the Google credentials are missing, expired or invalid; refresh them (gcloud auth application-default login): %w", err)
+			return fmt.Errorf("%s: the Google credentials are missing, expired or invalid; refresh them (gcloud auth application-default login): %w", what, err)
 		case http.StatusNotFound:
-			return fmt.Errorf("bucket %s does not exist: %w", bucket, err)
+			return fmt.Errorf("%s: bucket %s does not exist: %w", what, bucket, err)
 		}
 	}
-	return fmt.Errorf("list: %w", err)
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -27,6 +27,9 @@ type fakeGCS struct {
 	lists    atomic.Int32
 	// deny answers list requests with GCS's 403 when set.
 	deny atomic.Bool
+	// denyRead answers with GCS's 403 any request whose path ends with it
+	// (an object read) when set.
+	denyRead atomic.Value
 }
 
 func newFakeGCS(t *testing.T) *fakeGCS {
@@ -51,6 +54,12 @@ func newFakeGCS(t *testing.T) *fakeGCS {
 				fmt.Fprint(w, `{"error":{"code":403,"message":"reader@example.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket.","errors":[{"reason":"forbidden","domain":"global"}]}}`)
 				return
 			}
+		}
+		if name, _ := g.denyRead.Load().(string); name != "" && strings.HasSuffix(r.URL.Path, name) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"error":{"code":403,"message":"reader@example.iam.gserviceaccount.com does not have storage.objects.get access to the Google Cloud Storage object.","errors":[{"reason":"forbidden","domain":"global"}]}}`)
+			return
 		}
 		proxy.ServeHTTP(w, r)
 	}))

@@ -156,12 +156,20 @@ func read(ctx context.Context, src Source, s *Snapshot) error {
 	switch src.Kind {
 	case KindPath:
 		return walkLocal(ctx, localRoot(src.Location), s)
-	case KindS3Inventory:
-		return readS3Inventory(ctx, src, s)
-	case KindGCSInventory:
-		return readGCSInventory(ctx, src, s)
-	case KindAzureInventory:
-		return readAzureInventory(ctx, src, s)
+	case KindS3Inventory, KindGCSInventory, KindAzureInventory:
+		loc, cleanup, err := localInventory(ctx, src, s)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		switch src.Kind {
+		case KindS3Inventory:
+			return readS3Inventory(ctx, loc, s)
+		case KindGCSInventory:
+			return readGCSInventory(ctx, loc, s)
+		default:
+			return readAzureInventory(ctx, loc, s)
+		}
 	case KindList:
 		provider, bucket, prefix, _ := src.listTarget()
 		switch provider {

@@ -2,13 +2,10 @@ package objects
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -18,69 +15,43 @@ import (
 )
 
 // fetchS3Inventory copies an inventory report from its destination bucket
-// into a temporary directory laid out as the bucket is, so the local
-// reader (and DuckDB's read_csv / read_parquet) reads it like a synced
-// copy. The location is s3://bucket/…/manifest.json or the configuration's
-// prefix, whose newest run is fetched. cleanup removes the copy.
-func fetchS3Inventory(ctx context.Context, src Source, s *Snapshot) (dir string, cleanup func(), err error) {
-	bucket, key, _ := strings.Cut(strings.TrimPrefix(src.Location, "s3://"), "/")
-	if bucket == "" {
-		return "", nil, fmt.Errorf("%s: no bucket in the URL", src.Location)
+// into c. The location is s3://bucket/…/manifest.json or the
+// configuration's prefix, whose newest run is fetched.
+func fetchS3Inventory(ctx context.Context, src Source, c *reportCopy) (string, error) {
+	_, bucket, key, err := splitBucketURL(string(src.Kind), src.Location)
+	if err != nil {
+		return "", err
 	}
 	client, err := newS3Client(ctx, src)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
+	b := s3Bucket{client: client, bucket: bucket}
 	if !strings.HasSuffix(key, "manifest.json") {
 		if key, err = newestS3Manifest(ctx, client, bucket, key); err != nil {
-			return "", nil, err
+			return "", err
 		}
 	}
-	dir, err = os.MkdirTemp("", "matlens-s3-inventory-")
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup = func() { os.RemoveAll(dir) }
-	get := func(k string, optional bool) error {
-		err := getS3Object(ctx, client, bucket, k, filepath.Join(dir, filepath.FromSlash(k)))
-		if err != nil && optional && isS3NotFound(err) {
-			return nil
-		}
-		return err
-	}
-	if err := get(key, false); err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	if err := get(path.Join(path.Dir(key), "manifest.checksum"), true); err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	m, err := readS3ManifestFile(filepath.Join(dir, filepath.FromSlash(key)))
-	if err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	for i, f := range m.Files {
-		if err := get(f.Key, false); err != nil {
-			cleanup()
-			return "", nil, err
-		}
-		s.Logger().Info("objects: fetched inventory file", "key", f.Key, "bytes", f.Size, "done", i+1, "of", len(m.Files))
-	}
-	return filepath.Join(dir, filepath.FromSlash(key)), cleanup, nil
+	return key, c.fetchReport(ctx, b, key, path.Join(path.Dir(key), "manifest.checksum"), func(body []byte) ([]string, error) {
+		m, err := parseS3Manifest(body)
+		return m.keys(), err
+	})
 }
 
-func readS3ManifestFile(p string) (s3Manifest, error) {
-	var m s3Manifest
-	body, err := os.ReadFile(p)
+// s3Bucket reads an inventory's destination bucket.
+type s3Bucket struct {
+	client *s3.Client
+	bucket string
+}
+
+func (b s3Bucket) url(key string) string { return "s3://" + b.bucket + "/" + key }
+
+func (b s3Bucket) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
 	if err != nil {
-		return m, err
+		return nil, s3Error(b.url(key), "s3:GetObject", err)
 	}
-	if err := json.Unmarshal(body, &m); err != nil {
-		return m, fmt.Errorf("%s: not an S3 Inventory manifest: %w", p, err)
-	}
-	return m, nil
+	return out.Body, nil
 }
 
 // newestS3Manifest finds the manifest of the newest run under a
@@ -112,27 +83,6 @@ func newestS3Manifest(ctx context.Context, client *s3.Client, bucket, prefix str
 	return prefix + runs[len(runs)-1] + "/manifest.json", nil
 }
 
-// getS3Object copies one object to a local file.
-func getS3Object(ctx context.Context, client *s3.Client, bucket, key, dst string) error {
-	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		return s3Error("s3://"+bucket+"/"+key, "s3:GetObject", err)
-	}
-	defer out.Body.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	fh, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(fh, out.Body); err != nil {
-		fh.Close()
-		return fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
-	}
-	return fh.Close()
-}
-
 // s3Error turns an S3 API error into one that says what to do: which
 // permission is missing, that credentials expired, that the bucket or key
 // does not exist.
@@ -151,12 +101,7 @@ func s3Error(what, permission string, err error) error {
 	case "NoSuchBucket":
 		return fmt.Errorf("%s does not exist (or is in another account, region or endpoint): %w", what, err)
 	case "NoSuchKey", "NotFound":
-		return fmt.Errorf("%s: no such object: %w", what, err)
+		return &notFoundError{msg: fmt.Sprintf("%s: no such object: %v", what, err), err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-func isS3NotFound(err error) bool {
-	var api smithy.APIError
-	return errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound")
 }

@@ -15,9 +15,12 @@ const (
 	// out as the destination bucket, or an s3:// URL).
 	KindS3Inventory Kind = "s3-inventory"
 	// KindGCSInventory reads a GCS Storage Insights inventory report: its
-	// manifest, or one shard file or a directory of shards.
+	// manifest, or one shard file or a directory of shards (local, or a
+	// gs:// URL of either).
 	KindGCSInventory Kind = "gcs-inventory"
-	// KindAzureInventory reads an Azure Blob Inventory manifest.
+	// KindAzureInventory reads an Azure Blob Inventory manifest or the
+	// newest run under a directory (local, or an az:// or
+	// https://account.blob.core.windows.net/ URL of either).
 	KindAzureInventory Kind = "azure-inventory"
 	// KindList lists a bucket live: s3://bucket/prefix, gs://bucket/prefix,
 	// https://account.blob.core.windows.net/container/prefix or
@@ -85,6 +88,15 @@ func (s Source) Validate() error {
 			return fmt.Errorf("path %s: not a local path or file:// URL (use list for %s:// URLs)", s.Location, u.Scheme)
 		}
 	case KindS3Inventory, KindGCSInventory, KindAzureInventory:
+		if s.remote() {
+			provider, _, _, err := splitBucketURL(string(s.Kind), s.Location)
+			if err != nil {
+				return err
+			}
+			if provider != s.Provider() {
+				return fmt.Errorf("%s %s: not a URL of the %s store", s.Kind, s.Location, s.Provider())
+			}
+		}
 	default:
 		return fmt.Errorf("unknown object source kind %q", s.Kind)
 	}
@@ -128,38 +140,59 @@ func (s Source) ID() string {
 }
 
 // listTarget splits a listing URL into provider, bucket (or container) and
-// prefix. Azure URLs name the account in the host
+// prefix.
+func (s Source) listTarget() (provider, bucket, prefix string, err error) {
+	return splitBucketURL("list", s.Location)
+}
+
+// splitBucketURL splits an object store URL into provider, bucket (or
+// container) and the key or prefix after it; op starts its errors. Azure
+// URLs name the account in the host
 // (https://acct.blob.core.windows.net/container/prefix) or leave it to the
 // connection string (az://container/prefix).
-func (s Source) listTarget() (provider, bucket, prefix string, err error) {
-	u, err := url.Parse(s.Location)
+func splitBucketURL(op, loc string) (provider, bucket, prefix string, err error) {
+	u, err := url.Parse(loc)
 	if err != nil {
-		return "", "", "", fmt.Errorf("list %s: %w", s.Location, err)
+		return "", "", "", fmt.Errorf("%s %s: %w", op, loc, err)
 	}
 	rest := strings.TrimPrefix(u.Path, "/")
 	switch u.Scheme {
 	case "s3":
-		return ProviderAWS, u.Host, rest, nonEmptyBucket(s.Location, u.Host)
+		return ProviderAWS, u.Host, rest, nonEmptyBucket(op, loc, u.Host)
 	case "gs":
-		return ProviderGCP, u.Host, rest, nonEmptyBucket(s.Location, u.Host)
+		return ProviderGCP, u.Host, rest, nonEmptyBucket(op, loc, u.Host)
 	case "az", "abfs", "abfss":
 		container := u.Host
 		if u.User != nil && u.User.Username() != "" { // abfs://container@account.dfs.core.windows.net/path
 			container = u.User.Username()
 		}
-		return ProviderAzure, container, rest, nonEmptyBucket(s.Location, container)
+		return ProviderAzure, container, rest, nonEmptyBucket(op, loc, container)
 	case "https", "http":
 		container, p, _ := strings.Cut(rest, "/")
-		return ProviderAzure, container, p, nonEmptyBucket(s.Location, container)
+		return ProviderAzure, container, p, nonEmptyBucket(op, loc, container)
 	}
-	return "", "", "", fmt.Errorf("list %s: want s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or https://account.blob.core.windows.net/container/prefix", s.Location)
+	return "", "", "", fmt.Errorf("%s %s: want s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or https://account.blob.core.windows.net/container/prefix", op, loc)
 }
 
-func nonEmptyBucket(loc, bucket string) error {
+func nonEmptyBucket(op, loc, bucket string) error {
 	if bucket == "" {
-		return fmt.Errorf("list %s: no bucket or container in the URL", loc)
+		return fmt.Errorf("%s %s: no bucket or container in the URL", op, loc)
 	}
 	return nil
+}
+
+// remote reports whether an inventory's location is a URL of its
+// provider's store (fetched before it is read) rather than a local copy.
+func (s Source) remote() bool {
+	u, err := url.Parse(s.Location)
+	if err != nil || len(u.Scheme) < 2 { // C:\... is a local path
+		return false
+	}
+	switch s.Kind {
+	case KindS3Inventory, KindGCSInventory, KindAzureInventory:
+		return u.Scheme != "file"
+	}
+	return false
 }
 
 // localRoot turns a path or file:// URL into a clean absolute path.
